@@ -1,0 +1,8 @@
+//! migbench: simulation-and-replay test bench for live migration of KVM virtual
+//! machines that run EPICS IOCs.
+//!
+//! The library holds the pre-copy model ([`model`]) on its discrete-event core
+//! ([`sim`]), the scenario files that drive it ([`scenario`]), and the parsers for
+//! the raw recordings users bring ([`trace`]). The `migbench` binary is the CLI.
+
+pub mod trace;

@@ -1,0 +1,5 @@
+//! The `migbench` command line.
+
+fn main() {
+    println!("migbench");
+}

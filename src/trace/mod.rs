@@ -1,0 +1,1 @@
+//! Parsers for the raw files real tools write (ping, camonitor, job statistics...).
