@@ -5,4 +5,9 @@
 //! ([`sim`]), the scenario files that drive it ([`scenario`]), and the parsers for
 //! the raw recordings users bring ([`trace`]). The `migbench` binary is the CLI.
 
+pub mod model;
+pub mod report;
+pub mod scenario;
+pub mod sim;
 pub mod trace;
+pub mod units;

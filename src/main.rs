@@ -1,5 +1,11 @@
-//! The `migbench` command line.
+//! The `migbench` command line: thin wrappers over the library, human tables by
+//! default and `--json` for scripts. Exit status: 0 success, 2 bad input (flags,
+//! scenarios, traces), 1 anything else.
 
-fn main() {
-    println!("migbench");
+mod cli;
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    cli::main()
 }

@@ -1,0 +1,55 @@
+//! Command-line parsing and dispatch.
+
+mod progress;
+mod simulate;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// Bad input: a scenario, trace or flag the user must fix (exit status 2).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct BadInput(pub String);
+
+/// migbench: predict, record and replay live migrations of KVM VMs running EPICS IOCs.
+///
+/// Simulate QEMU's pre-copy before you try a migration: how long it takes, how much
+/// it sends, how long the IOC goes dark, and whether it converges at all.
+#[derive(Debug, Parser)]
+#[command(
+    name = "migbench",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
+struct Cli {
+    /// Print machine-readable JSON instead of tables.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    Simulate(simulate::Args),
+}
+
+/// Parses the command line, runs the command and maps errors to exit codes.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match &cli.command {
+        Command::Simulate(a) => simulate::run(a, cli.json),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("migbench: {e:#}");
+            if e.downcast_ref::<BadInput>().is_some() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::FAILURE
+            }
+        }
+    }
+}

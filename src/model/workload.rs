@@ -1,0 +1,185 @@
+//! The guest's memory writes: Poisson page writes over a hot writable working set and
+//! a cold remainder, with load phases over time and CPU throttling.
+//!
+//! RAM is laid out as `[hot working set][cold non-zero][zero pages]`. Placement within
+//! RAM does not change what is sent: writes go to the dirty log and reach the
+//! migration bitmap only at a sync, so a pass resends every page written during the
+//! previous one wherever it lies.
+
+use super::bitmap::PageBitmap;
+use super::params::{ModelParams, Phase, Workload};
+use crate::sim::SimRng;
+use crate::units::{NS_PER_S, Nanos};
+
+/// Where the regions of guest RAM lie, in pages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Layout {
+    /// All guest pages.
+    pub pages: u64,
+    /// Pages of the hot working set: `[0, hot_end)`.
+    pub hot_end: u64,
+    /// End of the non-zero pages: cold pages are `[hot_end, nonzero_end)`, zero pages
+    /// `[nonzero_end, pages)`.
+    pub nonzero_end: u64,
+}
+
+impl Layout {
+    /// The layout for a parameter set.
+    pub fn of(p: &ModelParams) -> Self {
+        let pages = p.guest.memory_bytes / p.guest.page_size_bytes;
+        let nonzero_end =
+            ((pages as f64 * (1.0 - p.workload.zero_fraction)).round() as u64).min(pages);
+        let hot_end = (p.workload.wws_bytes / p.guest.page_size_bytes).min(nonzero_end);
+        Self {
+            pages,
+            hot_end,
+            nonzero_end,
+        }
+    }
+
+    /// Pages in the cold region.
+    pub fn cold_pages(&self) -> u64 {
+        self.nonzero_end - self.hot_end
+    }
+
+    /// Zero pages.
+    pub fn zero_pages(&self) -> u64 {
+        self.pages - self.nonzero_end
+    }
+}
+
+/// Expected (mean) page writes into the hot and cold regions during `[t0, t1)` at a
+/// constant throttle, following the load phases.
+pub fn expected_writes(w: &Workload, t0: Nanos, t1: Nanos, throttle_pct: f64) -> (f64, f64) {
+    let keep = (1.0 - throttle_pct / 100.0).clamp(0.0, 1.0);
+    let (mut hot, mut cold) = (0.0, 0.0);
+    for (i, ph) in w.phases.iter().enumerate() {
+        let end = w.phases.get(i + 1).map_or(Nanos::MAX, |n| n.start_ns);
+        let (a, b) = (t0.max(ph.start_ns), t1.min(end));
+        if b > a {
+            let secs = (b - a) as f64 / NS_PER_S as f64;
+            hot += ph.hot_writes_per_s * secs;
+            cold += ph.cold_writes_per_s * secs;
+        }
+    }
+    (hot * keep, cold * keep)
+}
+
+/// The phase in force at `t`.
+pub fn phase_at(w: &Workload, t: Nanos) -> &Phase {
+    let i = w
+        .phases
+        .partition_point(|p| p.start_ns <= t)
+        .saturating_sub(1);
+    &w.phases[i]
+}
+
+/// How dirtying is drawn at a sync.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DirtyDraw {
+    /// Each page of a region is dirty independently with the probability that `n`
+    /// uniform writes touch it: cost follows the pages dirtied, not the writes.
+    #[default]
+    Bulk,
+    /// One random page per write: the exact per-write model, for checking `Bulk`.
+    PerWrite,
+}
+
+/// Draws the writes of a sync interval into `bitmap`: a Poisson number of writes per
+/// region, each landing on a uniformly chosen page. Returns pages newly set.
+pub fn dirty_interval(
+    bitmap: &mut PageBitmap,
+    layout: &Layout,
+    mean_writes: (f64, f64),
+    draw: DirtyDraw,
+    rng: &mut SimRng,
+) -> u64 {
+    let regions = [
+        (0, layout.hot_end, mean_writes.0),
+        (layout.hot_end, layout.nonzero_end, mean_writes.1),
+    ];
+    let mut new = 0;
+    for (start, end, mean) in regions {
+        if end <= start || mean <= 0.0 {
+            continue;
+        }
+        let writes = rng.poisson(mean);
+        if writes == 0 {
+            continue;
+        }
+        new += match draw {
+            DirtyDraw::PerWrite => bitmap.set_uniform_writes(start, end, writes, rng),
+            DirtyDraw::Bulk => {
+                let size = (end - start) as f64;
+                // P(page touched by at least one of n uniform writes) = 1 - (1 - 1/H)^n
+                let p = -(writes as f64 * (-1.0 / size).ln_1p()).exp_m1();
+                bitmap.set_bernoulli(start, end, p, rng)
+            }
+        };
+    }
+    new
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::units::NS_PER_MS;
+
+    fn two_phases() -> Workload {
+        Workload {
+            zero_fraction: 0.5,
+            wws_bytes: 0,
+            phases: vec![
+                Phase {
+                    start_ns: 0,
+                    hot_writes_per_s: 1000.0,
+                    cold_writes_per_s: 10.0,
+                },
+                Phase {
+                    start_ns: NS_PER_S,
+                    hot_writes_per_s: 3000.0,
+                    cold_writes_per_s: 0.0,
+                },
+            ],
+        }
+    }
+
+    #[test]
+    fn writes_follow_phases_and_throttle() {
+        let w = two_phases();
+        let (h, c) = expected_writes(&w, 500 * NS_PER_MS, 1500 * NS_PER_MS, 0.0);
+        assert!((h - 2000.0).abs() < 1e-9 && (c - 5.0).abs() < 1e-9);
+        let (h, _) = expected_writes(&w, 500 * NS_PER_MS, 1500 * NS_PER_MS, 75.0);
+        assert!((h - 500.0).abs() < 1e-9);
+        assert_eq!(phase_at(&w, 999 * NS_PER_MS).hot_writes_per_s, 1000.0);
+        assert_eq!(phase_at(&w, NS_PER_S).hot_writes_per_s, 3000.0);
+    }
+
+    #[test]
+    fn bulk_and_per_write_agree_on_distinct_pages() {
+        let layout = Layout {
+            pages: 20_000,
+            hot_end: 4_000,
+            nonzero_end: 16_000,
+        };
+        for writes in [(500.0, 100.0), (8_000.0, 3_000.0), (40_000.0, 50_000.0)] {
+            let mut sums = [0.0f64; 2];
+            let runs = 200;
+            for (k, draw) in [DirtyDraw::Bulk, DirtyDraw::PerWrite]
+                .into_iter()
+                .enumerate()
+            {
+                let mut rng = SimRng::seeded(k as u64 * 1000 + 1);
+                for _ in 0..runs {
+                    let mut b = PageBitmap::empty(layout.pages);
+                    sums[k] += dirty_interval(&mut b, &layout, writes, draw, &mut rng) as f64;
+                }
+            }
+            let (bulk, exact) = (sums[0] / runs as f64, sums[1] / runs as f64);
+            assert!(
+                (bulk - exact).abs() / exact < 0.01,
+                "{writes:?}: bulk {bulk} vs per-write {exact}"
+            );
+        }
+    }
+}

@@ -1,0 +1,5 @@
+//! Reports: model outcomes and replays turned into what people read (tables) and
+//! what scripts read (JSON with units in every field name).
+
+pub mod simulate;
+pub mod table;

@@ -1,0 +1,207 @@
+//! The scenario file as written by users: TOML sections with QEMU/libvirt names and
+//! units in every field name. Trace manifests (`trace.toml`) reuse these sections.
+//! Every field but `guest.memory_mib` has a default, stated in its doc comment.
+
+use serde::{Deserialize, Serialize};
+
+/// A what-if scenario: one VM, its workload, the link, storage and migration policy.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScenarioFile {
+    /// Short name (default: the file name).
+    pub name: Option<String>,
+    /// What the scenario stands for.
+    pub description: Option<String>,
+    /// The guest VM.
+    pub guest: GuestSection,
+    /// The guest's memory writes.
+    #[serde(default)]
+    pub workload: WorkloadSection,
+    /// The migration link.
+    #[serde(default)]
+    pub link: LinkSection,
+    /// Migration parameters.
+    #[serde(default)]
+    pub migration: MigrationSection,
+    /// Shared storage.
+    #[serde(default)]
+    pub storage: StorageSection,
+    /// Fixed switchover costs (calibrated per lab).
+    #[serde(default)]
+    pub switchover: SwitchoverSection,
+    /// Network after resume.
+    #[serde(default)]
+    pub network: NetworkSection,
+    /// PVs whose clients matter.
+    #[serde(default)]
+    pub pvs: Vec<PvSection>,
+}
+
+/// `[guest]`.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct GuestSection {
+    /// Guest RAM, MiB (required).
+    pub memory_mib: f64,
+    /// vCPUs (informational; default 1).
+    pub vcpus: Option<u32>,
+    /// Page size, KiB (default 4).
+    pub page_size_kib: Option<f64>,
+    /// Device state sent at switchover, KiB (default 300).
+    pub device_state_kib: Option<f64>,
+}
+
+/// `[workload]`.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct WorkloadSection {
+    /// Share of RAM never written, 0..1 (default 0).
+    pub zero_fraction: Option<f64>,
+    /// Hot writable working set, MiB (default 0).
+    pub wws_mib: Option<f64>,
+    /// Page writes/s into the working set (default 0).
+    pub hot_writes_per_s: Option<f64>,
+    /// Page writes/s into the rest of non-zero RAM (default 0).
+    pub cold_writes_per_s: Option<f64>,
+    /// Guest disk writes, KiB/s (informational; default 0).
+    pub disk_writes_kib_s: Option<f64>,
+    /// Later load phases.
+    #[serde(default)]
+    pub phases: Vec<PhaseSection>,
+}
+
+/// `[[workload.phases]]`: new write rates from `at_s` on.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct PhaseSection {
+    /// When the phase begins, seconds from the start of the migration.
+    pub at_s: f64,
+    /// Page writes/s into the working set (default: unchanged).
+    pub hot_writes_per_s: Option<f64>,
+    /// Page writes/s into the rest (default: unchanged).
+    pub cold_writes_per_s: Option<f64>,
+}
+
+/// `[link]`.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct LinkSection {
+    /// Line rate, Mbit/s (default 1000).
+    pub bandwidth_mbit_s: Option<f64>,
+    /// Share of the line rate left for the stream after TCP/IP/Ethernet framing
+    /// (default 0.9415 = 1448/1538, TCP with timestamps over 1500-byte frames).
+    pub efficiency: Option<f64>,
+    /// Round-trip time between the hosts, ms (default 0.2).
+    pub rtt_ms: Option<f64>,
+    /// Per-page header bytes (default 8, QEMU's `save_page_header`).
+    pub page_header_bytes: Option<f64>,
+    /// Compressed / raw size of normal pages (default 1 = no compression).
+    pub compression_ratio: Option<f64>,
+    /// Zero-page scan rate of the sender, MiB/s (default 4096).
+    pub zero_scan_mib_s: Option<f64>,
+    /// Relative standard deviation of the per-window rate (default 0).
+    pub jitter: Option<f64>,
+}
+
+/// `[migration]`.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct MigrationSection {
+    /// `downtime-limit`, ms (default 300).
+    pub downtime_limit_ms: Option<f64>,
+    /// `max-bandwidth`, MiB/s (default: unlimited, as libvirt sets it).
+    pub max_bandwidth_mib_s: Option<f64>,
+    /// Auto-converge (default false).
+    pub auto_converge: Option<bool>,
+    /// `cpu-throttle-initial`, % (default 20).
+    pub cpu_throttle_initial_pct: Option<f64>,
+    /// `cpu-throttle-increment`, % (default 10).
+    pub cpu_throttle_increment_pct: Option<f64>,
+    /// `max-cpu-throttle`, % (default 99).
+    pub max_cpu_throttle_pct: Option<f64>,
+    /// `throttle-trigger-threshold`, % (default 50).
+    pub throttle_trigger_threshold_pct: Option<f64>,
+    /// Switch to post-copy (default false).
+    pub postcopy: Option<bool>,
+    /// With `postcopy`, switch after this many passes (default 1, as libvirt's
+    /// `--postcopy-after-precopy`).
+    pub postcopy_after_passes: Option<u32>,
+    /// Whether post-copy is possible at all (default true; false for QEMU < 2.5).
+    pub postcopy_available: Option<bool>,
+    /// Give up after this many seconds (default: 10 min or 20 full passes).
+    pub completion_timeout_s: Option<f64>,
+    /// From the migrate call to the first page, ms (default 50).
+    pub setup_ms: Option<f64>,
+    /// `A->B` or `B->A` (informational, from trace manifests).
+    pub direction: Option<String>,
+}
+
+/// `[storage]`.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct StorageSection {
+    /// `none` (no disk to hand over), `nfs` or `shared` (default none).
+    pub kind: Option<String>,
+    /// NFS server (informational).
+    pub nfs_server: Option<String>,
+    /// Round-trip time to the NFS server, ms (default 0.2).
+    pub nfs_rtt_ms: Option<f64>,
+    /// Latency added on top of it, ms (default 0; the lab's delaying relay).
+    pub nfs_rtt_added_ms: Option<f64>,
+    /// NFS round trips to flush and release the image on the source (default 4).
+    pub flush_round_trips: Option<u32>,
+    /// NFS round trips to re-open and lock it on the destination (default 6).
+    pub open_round_trips: Option<u32>,
+    /// Dirty block data written back at switchover, KiB (default 0).
+    pub dirty_block_kib: Option<f64>,
+    /// NFS write-back rate, Mbit/s (default 1000).
+    pub nfs_bandwidth_mbit_s: Option<f64>,
+    /// Image format (informational).
+    pub image_format: Option<String>,
+    /// QEMU cache mode (informational).
+    pub cache: Option<String>,
+}
+
+/// `[switchover]`.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SwitchoverSection {
+    /// Stopping vCPUs and draining I/O on the source, ms (default 5).
+    pub stop_ms: Option<f64>,
+    /// End of stream to running on the destination, ms (default 10).
+    pub resume_ms: Option<f64>,
+}
+
+/// `[network]`.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct NetworkSection {
+    /// QEMU `announce-initial`, ms (default 50).
+    pub announce_initial_ms: Option<f64>,
+    /// QEMU `announce-max`, ms (default 550).
+    pub announce_max_ms: Option<f64>,
+    /// QEMU `announce-rounds` (default 5).
+    pub announce_rounds: Option<u32>,
+    /// QEMU `announce-step`, ms (default 100).
+    pub announce_step_ms: Option<f64>,
+    /// From an announce to a usable path, ms (default 1).
+    pub reconverge_ms: Option<f64>,
+    /// STP on the destination host's bridge (default false).
+    pub bridge_stp: Option<bool>,
+    /// The bridge's forward delay, s (default 15, Linux's default).
+    pub forward_delay_s: Option<f64>,
+    /// Client ping interval, s (default 0.1, as in the seed).
+    pub ping_interval_s: Option<f64>,
+}
+
+/// `[[pvs]]`: a PV and how its clients see it.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct PvSection {
+    /// PV name.
+    pub name: String,
+    /// Scan period, s.
+    pub scan_period_s: f64,
+    /// The PV counts 0..modulo-1 (optional), so missed values can be counted.
+    pub counting_modulo: Option<u32>,
+}
