@@ -201,7 +201,10 @@ start_guest() {
         virsh_h "$_sg_x" undefine "$LAB_DOMAIN" >/dev/null 2>&1 || true
     done
     domain_xml "$2" "$3" "${4:-}" > "$LAB/$LAB_DOMAIN.xml"
-    virsh_h "$_sg_h" create "$LAB/$LAB_DOMAIN.xml" >/dev/null
+    # persistent on the host it starts on, so that host keeps the completed job's
+    # statistics after the domain migrated away (it arrives transient on the other)
+    virsh_h "$_sg_h" define "$LAB/$LAB_DOMAIN.xml" >/dev/null
+    virsh_h "$_sg_h" start "$LAB_DOMAIN" >/dev/null
     wait_for 90 guest_pings || die "guest does not answer ping on $IP_GUEST (console: $LAB/$_sg_h/log/qemu/$LAB_DOMAIN-console.log)"
     wait_for 60 guest_ca || die "IOC does not answer CA on $IP_GUEST"
 }

@@ -153,6 +153,9 @@ if [ "$LAB_STORAGE" = nfs ]; then
         || die "NFS through the relay ($IP_NR) does not work ($LAB/nr/relay.log)"
 fi
 
+# the client's CA repeater (camonitor would otherwise spawn one of its own)
+ip netns exec "$NS_CL" setsid "$EPICS_BIN/caRepeater" </dev/null >/dev/null 2>&1 &
+
 touch "$LAB/up"
 
 # --- guest on hA ----------------------------------------------------------------------
