@@ -152,7 +152,7 @@ LIBVIRT_VERSION=$(libvirtd --version | awk '{print $NF}')
 RTT=$(inns "$(host_ns "$SRC")" ping -c 5 -i 0.2 -q "$DST_IP" | awk -F/ '/^rtt/{print $5}')
 [ -n "$RTT" ] || RTT=0
 rlog "accel=$ACCEL qemu=$QEMU_VERSION libvirt=$LIBVIRT_VERSION rtt $SRC->$DST=${RTT}ms"
-virsh -c "$SRC_URI" migrate-setmaxdowntime "$LAB_DOMAIN" "$DT"
+virsh -c "$SRC_URI" migrate-setmaxdowntime "$LAB_DOMAIN" "$DT" >>"$RLOG"
 RECORDED_AT=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 
 # --- commands (exactly as run) ------------------------------------------------------
@@ -308,12 +308,12 @@ write_manifest() {
 C_COMPLETED_DST=
 collect_completed() {
     local o
-    if o=$(timeout 20 virsh -c "$SRC_URI" domjobinfo --completed "$LAB_DOMAIN" 2>/dev/null) && echo "$o" | grep -q 'Job type'; then
+    if o=$(timeout 20 virsh -c "$SRC_URI" domjobinfo --completed "$LAB_DOMAIN" 2>/dev/null) && echo "$o" | grep -q '^Job type:' && ! echo "$o" | grep -q '^Job type: *None'; then
         printf '%s\n' "$o" > "$OUT/domjobinfo-completed.txt"
         C_COMPLETED="virsh -c '$SRC_URI' domjobinfo --completed $LAB_DOMAIN"
     fi
     if [ "$OUTCOME" = completed ] && o=$(timeout 20 virsh -c "$DST_URI" domjobinfo --completed "$LAB_DOMAIN" 2>/dev/null) \
-        && echo "$o" | grep -q 'Job type'; then
+        && echo "$o" | grep -q '^Job type:' && ! echo "$o" | grep -q '^Job type: *None'; then
         if [ -z "$C_COMPLETED" ]; then
             printf '%s\n' "$o" > "$OUT/domjobinfo-completed.txt"
             C_COMPLETED="virsh -c '$DST_URI' domjobinfo --completed $LAB_DOMAIN"

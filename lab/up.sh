@@ -48,12 +48,16 @@ mkdir -p "$LAB_CACHE"
 
 # --- already up? ----------------------------------------------------------------------
 if [ -f "$LAB/up" ]; then
-    if "$LAB_DIR/status.sh" --check >/dev/null 2>&1; then
+    if [ "$(cat "$LAB/storage" 2>/dev/null)" != "$LAB_STORAGE" ]; then
+        log "lab is up with storage $(cat "$LAB/storage" 2>/dev/null), $LAB_STORAGE wanted: rebuilding"
+        "$LAB_DIR/down.sh"
+    elif "$LAB_DIR/status.sh" --check >/dev/null 2>&1; then
         log "lab already up ($LAB, namespaces ${LAB_NS_PREFIX}*)"
         exit 0
+    else
+        log "lab half up: tearing down first"
+        "$LAB_DIR/down.sh"
     fi
-    log "lab half up: tearing down first"
-    "$LAB_DIR/down.sh"
 else
     for ns in "$NS_SW" "$NS_A" "$NS_B" "$NS_CL" "$NS_ST" "$NS_NR"; do
         if ns_exists "$ns"; then log "leftover namespace $ns: tearing down first"; "$LAB_DIR/down.sh"; break; fi
@@ -145,16 +149,12 @@ if [ "$LAB_STORAGE" = nfs ]; then
         --ports "111,2049,$NFS_MNT_PORT" --delay-file "$LAB/nr/delay_ms" \
         </dev/null >"$LAB/nr/relay.log" 2>&1 &
     img=nfs://$IP_ST$NFS_EXPORT/$LAB_DOMAIN.qcow2
-    wait_for 60 inns "$NS_A" qemu-img info "$img" 2>/dev/null || {
-        inns "$NS_A" timeout 60 qemu-img create -q -f qcow2 "$img" 64M \
-            || die "qemu-img create $img failed (ganesha log: $LAB/st/ganesha.log)"
-    }
-    wait_for 20 inns "$NS_B" qemu-img info "nfs://$IP_NR$NFS_EXPORT/$LAB_DOMAIN.qcow2" \
+    # the first create also waits for ganesha to serve the export
+    wait_for 90 inns "$NS_A" timeout 20 qemu-img create -q -f qcow2 "$img" 64M \
+        || die "qemu-img create $img failed (ganesha log: $LAB/st/ganesha.log)"
+    wait_for 20 inns "$NS_B" timeout 20 qemu-img info "nfs://$IP_NR$NFS_EXPORT/$LAB_DOMAIN.qcow2" \
         || die "NFS through the relay ($IP_NR) does not work ($LAB/nr/relay.log)"
 fi
-
-# the client's CA repeater (camonitor would otherwise spawn one of its own)
-ip netns exec "$NS_CL" setsid "$EPICS_BIN/caRepeater" </dev/null >/dev/null 2>&1 &
 
 touch "$LAB/up"
 
