@@ -36,7 +36,10 @@ for ns in $all_ns; do
     if ns_exists "$ns"; then ip netns del "$ns"; fi
 done
 
-# 4. state; /run/libvirt was only a mount point (rmdir only if empty and unused)
+# 4. state; /run/libvirt was only a mount point: removed if this lab made it and no
+# libvirtd runs any more (another lab's private bind mount on it would be detached)
+if [ -f "$LAB/made-run-libvirt" ] && ! pgrep -x libvirtd >/dev/null; then
+    rmdir /run/libvirt 2>/dev/null || true
+fi
 rm -rf "$LAB"
-rmdir /run/libvirt 2>/dev/null || true
 log "lab down"

@@ -106,7 +106,8 @@ wait_for 10 inns "$NS_CL" ping -c1 -W1 "$IP_A" || die "no ping cl -> hA"
 wait_for 10 inns "$NS_CL" ping -c1 -W1 "$IP_B" || die "no ping cl -> hB"
 
 # --- libvirtd per host ----------------------------------------------------------------
-mkdir -p /run/libvirt   # mount point of the per-host bind mount (may stay, empty)
+# mount point of the per-host bind mounts; removed by down.sh only if this lab made it
+if [ ! -d /run/libvirt ]; then mkdir -p /run/libvirt; touch "$LAB/made-run-libvirt"; fi
 for h in hA hB; do
     d=$LAB/$h
     rm -rf "$d"; mkdir -p "$d/run" "$d/lib" "$d/etc" "$d/log/qemu" "$d/cache"
