@@ -86,11 +86,14 @@ RLOG=$OUT/record.log
 rlog() { printf '%s %s\n' "$(date -u +%Y-%m-%dT%H:%M:%S.%3NZ)" "$*" | tee -a "$RLOG" >&2; }
 tq() { local s=${1//\\/\\\\}; s=${s//\"/\\\"}; printf '"%s"' "$s"; }   # TOML string
 
-PIDS_BG=() MIG_PID= OUTCOME=failed COMPLETE=false INTERRUPTED=no ABORT_REASON= MIG_RC=
+PIDS_BG=() PING_PID= FINISHED=no MIG_PID= OUTCOME=failed COMPLETE=false INTERRUPTED=no ABORT_REASON= MIG_RC=
 STOP=$OUT/.stop
 cleanup_bg() {
     touch "$STOP"
-    for p in "${PIDS_BG[@]}"; do kill -INT "$p" 2>/dev/null || true; done
+    # ping writes its statistics footer on SIGINT; the others just stop on TERM
+    # (background jobs of a script ignore SIGINT unless they catch it, as ping does)
+    [ -z "$PING_PID" ] || kill -INT "$PING_PID" 2>/dev/null || true
+    for p in "${PIDS_BG[@]}"; do [ "$p" = "$PING_PID" ] || kill -TERM "$p" 2>/dev/null || true; done
     for p in "${PIDS_BG[@]}"; do
         for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
         kill -KILL "$p" 2>/dev/null || true
@@ -325,6 +328,8 @@ collect_completed() {
 }
 
 finish() {
+    [ "$FINISHED" = no ] || return 0
+    FINISHED=yes
     trap - INT TERM
     cleanup_bg
     [ -n "$C_COMPLETED" ] || collect_completed
@@ -335,7 +340,22 @@ finish() {
     case $WHERE_AFTER in hA|hB) ;; *) rlog "WARNING: guest is not running on exactly one host ($WHERE_AFTER)" ;; esac
 }
 
+on_exit() {
+    local rc=$?
+    if [ "$FINISHED" = no ]; then
+        INTERRUPTED=yes
+        rlog "recorder failed (exit $rc): keeping the bundle, complete = false"
+        if [ -n "$MIG_PID" ] && kill -0 "$MIG_PID" 2>/dev/null; then
+            ABORT_REASON="recorder error"
+            timeout 20 virsh -c "$SRC_URI" domjobabort "$LAB_DOMAIN" >>"$RLOG" 2>&1 || true
+            for _ in $(seq 300); do kill -0 "$MIG_PID" 2>/dev/null || break; sleep 0.1; done
+            OUTCOME=aborted
+        fi
+        finish || true
+    fi
+}
 trap on_signal INT TERM
+trap on_exit EXIT
 write_manifest   # provisional: complete = false until the end
 
 # sleep what is left of 0.1 s since the sample started at $1 (bash EPOCHREALTIME; >= 10 ms)
@@ -344,6 +364,7 @@ pace() { local s=${1/./} n=${EPOCHREALTIME/./} d; d=$(( s + 100000 - n )); [ $d 
 
 # --- recording ----------------------------------------------------------------------
 ip netns exec "$NS_CL" stdbuf -oL $C_PING > "$OUT/ping.log" 2>>"$RLOG" &
+PING_PID=$!
 PIDS_BG+=($!)
 ip netns exec "$NS_CL" env PATH="$EPICS_BIN:$PATH" $CA_ENV stdbuf -oL "$EPICS_BIN"/$C_CAMON \
     > "$OUT/camonitor.log" 2>>"$RLOG" &
