@@ -1,0 +1,432 @@
+#!/bin/bash
+# Record one real live migration of the lab guest into a trace bundle
+# (format: traces/<bundle>/trace.toml + raw files, see lab/README.md).
+#
+# usage: lab/record.sh [options] BUNDLE_DIR
+#   --name NAME            bundle name (default: basename of BUNDLE_DIR)
+#   --description TEXT     free text for the manifest (default: made from the options)
+#   --direction A->B|B->A  (also a2b, b2a; default A->B)
+#   --bandwidth MIB_S      max migration bandwidth, virsh migrate --bandwidth (default 64;
+#                          0 = do not pass it: libvirt's default, unlimited)
+#   --downtime MS          max downtime, virsh migrate-setmaxdowntime (default 300)
+#   --auto-converge        enable auto-converge (default off)
+#   --wws MIB              dirtier working set (default 64)
+#   --rate N               dirtier page-writes/s (default 0 = idle)
+#   --disk-kib-s N         guest disk writer rate, NFS storage only (default 0)
+#   --memory MIB           guest memory (default $LAB_GUEST_MIB = 512)
+#   --scan S               calcExample SCAN period, 1 or .1 (default 1)
+#   --timeout S            abort the job (virsh domjobabort) after S s (default 120)
+#   --link RATE            shape the hosts' links with tbf: 100mbit, 1gbit, off (default 1gbit)
+#   --stp-dest FD_S        STP on the destination host's bridge, forward delay FD_S s (2..30);
+#                          default: STP off on both host bridges
+#   --nfs-delay MS         added NFS round-trip time through the relay (storage nfs only)
+#   --lead S               recording before the migration starts (default 3)
+#   --tail S               recording after the job ends (default 8, at least 2*FD+6 with STP)
+#   --settle S             wait after the guest is up, before recording (default 5)
+#   --reuse                keep the running guest (must be on the source): the dirtier is set
+#                          over its control channel instead of a fresh boot
+# The guest is (re)booted on the source unless --reuse. The run always ends with the guest
+# running on exactly one host, which is printed. Ctrl-C aborts the job and keeps the bundle,
+# marked complete = false. Needs root and a lab that is up (lab/up.sh).
+set -eu
+. "$(dirname "$0")/lib.sh"
+need_root
+
+NAME= DESC= DIR_ARG=A-\>B BW=64 DT=300 AC=false WWS=64 RATE=0 DISKK=0 MEM=$LAB_GUEST_MIB
+SCAN=1 TIMEOUT=120 LINK=1gbit STP_FD= NFS_DELAY= LEAD=3 TAIL=8 SETTLE=5 REUSE=no OUT=
+usage() { sed -n '2,/^set -eu/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; exit "${1:-2}"; }
+while [ $# -gt 0 ]; do
+    case $1 in
+    --name) NAME=$2; shift ;;
+    --description) DESC=$2; shift ;;
+    --direction) DIR_ARG=$2; shift ;;
+    --bandwidth) BW=$2; shift ;;
+    --downtime) DT=$2; shift ;;
+    --auto-converge) AC=true ;;
+    --wws) WWS=$2; shift ;;
+    --rate) RATE=$2; shift ;;
+    --disk-kib-s) DISKK=$2; shift ;;
+    --memory) MEM=$2; shift ;;
+    --scan) SCAN=$2; shift ;;
+    --timeout) TIMEOUT=$2; shift ;;
+    --link) LINK=$2; shift ;;
+    --stp-dest) STP_FD=$2; shift ;;
+    --nfs-delay) NFS_DELAY=$2; shift ;;
+    --lead) LEAD=$2; shift ;;
+    --tail) TAIL=$2; shift ;;
+    --settle) SETTLE=$2; shift ;;
+    --reuse) REUSE=yes ;;
+    -h|--help) usage 0 ;;
+    -*) echo "record.sh: unknown option $1" >&2; usage ;;
+    *) [ -z "$OUT" ] || usage; OUT=$1 ;;
+    esac
+    shift
+done
+[ -n "$OUT" ] || usage
+case $DIR_ARG in
+A-\>B|a2b|AB) SRC=hA DST=hB DIRECTION="A->B" ;;
+B-\>A|b2a|BA) SRC=hB DST=hA DIRECTION="B->A" ;;
+*) die "--direction must be A->B or B->A" ;;
+esac
+for v in BW DT WWS RATE DISKK MEM TIMEOUT LEAD TAIL SETTLE; do
+    case ${!v} in ''|*[!0-9]*) die "--$(echo $v | tr 'A-Z' 'a-z') must be a non-negative integer" ;; esac
+done
+[ -z "$STP_FD" ] || { [ "$STP_FD" -ge 2 ] && [ "$STP_FD" -le 30 ]; } || die "--stp-dest must be 2..30 s"
+[ -z "$STP_FD" ] || [ "$TAIL" -ge $((2 * STP_FD + 6)) ] || TAIL=$((2 * STP_FD + 6))
+"$LAB_DIR/status.sh" --check || die "the lab is not up (lab/up.sh)"
+STORAGE=$(cat "$LAB/storage")
+[ "$STORAGE" = nfs ] || { [ -z "$NFS_DELAY" ] && [ "$DISKK" = 0 ]; } \
+    || die "--nfs-delay and --disk-kib-s need the lab up with LAB_STORAGE=nfs"
+if [ -e "$OUT" ] && [ -n "$(ls -A "$OUT" 2>/dev/null)" ]; then die "$OUT exists and is not empty"; fi
+mkdir -p "$OUT"
+OUT=$(cd "$OUT" && pwd)
+[ -n "$NAME" ] || NAME=$(basename "$OUT")
+SRC_URI=$(host_uri "$SRC") DST_URI=$(host_uri "$DST") DST_IP=$(host_ip "$DST")
+RLOG=$OUT/record.log
+rlog() { printf '%s %s\n' "$(date -u +%Y-%m-%dT%H:%M:%S.%3NZ)" "$*" | tee -a "$RLOG" >&2; }
+tq() { local s=${1//\\/\\\\}; s=${s//\"/\\\"}; printf '"%s"' "$s"; }   # TOML string
+
+PIDS_BG=() PING_PID= FINISHED=no MIG_PID= OUTCOME=failed COMPLETE=false INTERRUPTED=no ABORT_REASON= MIG_RC=
+STOP=$OUT/.stop
+cleanup_bg() {
+    touch "$STOP"
+    # ping writes its statistics footer on SIGINT; the others just stop on TERM
+    # (background jobs of a script ignore SIGINT unless they catch it, as ping does)
+    [ -z "$PING_PID" ] || kill -INT "$PING_PID" 2>/dev/null || true
+    for p in "${PIDS_BG[@]}"; do [ "$p" = "$PING_PID" ] || kill -TERM "$p" 2>/dev/null || true; done
+    for p in "${PIDS_BG[@]}"; do
+        for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+        kill -KILL "$p" 2>/dev/null || true
+        wait "$p" 2>/dev/null || true
+    done
+    PIDS_BG=()
+    rm -f "$STOP"
+}
+on_signal() {
+    INTERRUPTED=yes
+    rlog "interrupted"
+    if [ -n "$MIG_PID" ] && kill -0 "$MIG_PID" 2>/dev/null; then
+        ABORT_REASON="interrupted"
+        rlog "aborting job: virsh -c '$SRC_URI' domjobabort $LAB_DOMAIN"
+        timeout 20 virsh -c "$SRC_URI" domjobabort "$LAB_DOMAIN" >>"$RLOG" 2>&1 || true
+        for _ in $(seq 300); do kill -0 "$MIG_PID" 2>/dev/null || break; sleep 0.1; done
+        OUTCOME=aborted
+    fi
+    finish
+    exit 130
+}
+
+# --- set-up -------------------------------------------------------------------------
+rlog "bundle $NAME: $DIRECTION bw=${BW}MiB/s downtime=${DT}ms auto-converge=$AC wws=${WWS}MiB rate=$RATE/s mem=${MEM}MiB link=$LINK stp-dest=${STP_FD:-off} storage=$STORAGE"
+set_link_rate "$LINK"
+set_stp "$SRC" off
+if [ -n "$STP_FD" ]; then
+    # before the guest's port joins the destination bridge; the uplink port then needs
+    # 2 x forward delay to forward again
+    set_stp "$DST" on "$STP_FD"
+    rlog "STP on $DST br0, forward delay ${STP_FD}s: waiting $((2 * STP_FD + 1)) s for its uplink to forward"
+    sleep $((2 * STP_FD + 1))
+    wait_for 20 inns "$(host_ns "$DST")" ping -c1 -W1 "$IP_CL" || die "$DST unreachable after STP change"
+else
+    set_stp "$DST" off
+fi
+DISK_HOST=
+NFS_ADDED=0.0
+if [ "$STORAGE" = nfs ]; then
+    if [ -n "$NFS_DELAY" ]; then DISK_HOST=$IP_NR; NFS_ADDED=$NFS_DELAY; set_nfs_delay "$NFS_DELAY"
+    else DISK_HOST=$IP_ST; fi
+fi
+CMDLINE_EXTRA="migbench.wws_mib=$WWS migbench.rate=$RATE migbench.disk_kib_s=$DISKK migbench.scan=$SCAN"
+if [ $REUSE = yes ]; then
+    [ "$(domain_where)" = "$SRC" ] || die "--reuse: the guest does not run on $SRC"
+    guest_ctl "set wws_mib=$WWS rate=$RATE disk_kib_s=$DISKK" >>"$RLOG" || die "guest control channel does not answer"
+else
+    rlog "booting the guest on $SRC"
+    start_guest "$SRC" "$MEM" "$CMDLINE_EXTRA" "$DISK_HOST"
+fi
+virsh -c "$SRC_URI" dumpxml "$LAB_DOMAIN" > "$OUT/domain.xml"
+MEM=$(( $(virsh -c "$SRC_URI" dominfo "$LAB_DOMAIN" | awk '/^Max memory:/{print $3}') / 1024 ))
+VCPUS=$(virsh -c "$SRC_URI" dominfo "$LAB_DOMAIN" | awk '/^CPU\(s\):/{print $2}')
+sleep "$SETTLE"
+guest_ctl get >>"$RLOG" 2>&1 || rlog "guest control channel does not answer"
+ACCEL=$(domain_accel)
+QEMU_VERSION=$(qemu-system-x86_64 --version | awk 'NR==1{print $4}')
+LIBVIRT_VERSION=$(libvirtd --version | awk '{print $NF}')
+RTT=$(inns "$(host_ns "$SRC")" ping -c 5 -i 0.2 -q "$DST_IP" | awk -F/ '/^rtt/{print $5}')
+[ -n "$RTT" ] || RTT=0
+rlog "accel=$ACCEL qemu=$QEMU_VERSION libvirt=$LIBVIRT_VERSION rtt $SRC->$DST=${RTT}ms"
+virsh -c "$SRC_URI" migrate-setmaxdowntime "$LAB_DOMAIN" "$DT" >>"$RLOG"
+RECORDED_AT=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+
+# --- commands (exactly as run) ------------------------------------------------------
+CA_ENV="TZ=UTC EPICS_CA_AUTO_ADDR_LIST=NO EPICS_CA_ADDR_LIST=$IP_GUEST"
+C_PING="ping -D -O -i 0.1 $IP_GUEST"
+C_CAMON="camonitor -tsc rootHost:calcExample rootHost:ai1"
+C_JOBINFO="virsh -c '$SRC_URI' domjobinfo $LAB_DOMAIN"
+C_QMP="virsh -c '$SRC_URI' qemu-monitor-command $LAB_DOMAIN '{\"execute\":\"query-migrate\"}'"
+MIG_ARGS=(migrate --live)
+[ "$STORAGE" = nfs ] || MIG_ARGS+=(--unsafe)
+[ "$AC" = true ] && MIG_ARGS+=(--auto-converge)
+[ "$BW" -gt 0 ] && MIG_ARGS+=(--bandwidth "$BW")
+MIG_ARGS+=("$LAB_DOMAIN" "$DST_URI" "tcp://$DST_IP")
+shq() { local a out=; for a in "$@"; do
+    if [[ $a =~ ^[A-Za-z0-9_./:@%+=,-]+$ ]]; then out+=" $a"; else out+=" '$a'"; fi; done; printf '%s' "${out# }"; }
+C_MIGRATE="virsh -c '$SRC_URI' $(shq "${MIG_ARGS[@]}")"
+C_ABORT="virsh -c '$SRC_URI' domjobabort $LAB_DOMAIN"
+C_COMPLETED=
+
+write_manifest() {
+    local desc=$DESC
+    if [ -z "$desc" ]; then
+        if [ "$RATE" = 0 ]; then desc="idle"; else desc="dirtying $RATE page-writes/s over $WWS MiB,"; fi
+        desc="$desc $MEM MiB guest,"
+        if [ "$BW" -gt 0 ]; then desc="$desc $BW MiB/s cap,"; else desc="$desc no bandwidth cap,"; fi
+        desc="$desc downtime limit $DT ms,"
+        if [ "$AC" = true ]; then desc="$desc auto-converge,"; fi
+        desc="$desc $DIRECTION, $ACCEL, link $LINK"
+        if [ -n "$STP_FD" ]; then desc="$desc, STP on the destination bridge (forward delay $STP_FD s)"; fi
+        if [ "$STORAGE" = nfs ]; then desc="$desc, NFS disk (added RTT $NFS_ADDED ms, disk writes $DISKK KiB/s)"; fi
+    fi
+    {
+        echo "[bundle]"
+        echo "name = $(tq "$NAME")"
+        echo "description = $(tq "$desc")"
+        echo "synthetic = false"
+        echo "complete = $COMPLETE"
+        echo "recorded_at = \"$RECORDED_AT\""
+        echo "recorder = \"lab/record.sh\""
+        echo "timezone = \"UTC\""
+        echo "outcome = \"$OUTCOME\""
+        echo
+        echo "[hosts]"
+        echo "source = \"$SRC\""
+        echo "destination = \"$DST\""
+        echo "source_ip = \"$(host_ip "$SRC")\""
+        echo "destination_ip = \"$DST_IP\""
+        echo "accel = \"$ACCEL\""
+        echo "qemu_version = \"$QEMU_VERSION\""
+        echo "libvirt_version = \"$LIBVIRT_VERSION\""
+        echo
+        echo "[guest]"
+        echo "memory_mib = $MEM"
+        echo "vcpus = $VCPUS"
+        echo
+        echo "[workload]"
+        echo "wws_mib = $WWS"
+        echo "hot_writes_per_s = $RATE"
+        echo "cold_writes_per_s = 0"
+        echo "disk_writes_kib_s = $DISKK"
+        echo
+        echo "[link]"
+        if [ "$LINK" != off ]; then echo "bandwidth_mbit_s = $(( $(rate_bits "$LINK") / 1000000 ))"; fi
+        echo "rtt_ms = $RTT"
+        echo
+        echo "[storage]"
+        echo "kind = \"$STORAGE\""
+        if [ "$STORAGE" = nfs ]; then
+            echo "nfs_server = \"$IP_ST\""
+            echo "nfs_rtt_added_ms = $NFS_ADDED"
+            echo "image_format = \"qcow2\""
+            echo "cache = \"none\""
+        fi
+        echo
+        echo "[migration]"
+        if [ "$BW" -gt 0 ]; then echo "max_bandwidth_mib_s = $BW"; fi
+        echo "downtime_limit_ms = $DT"
+        echo "auto_converge = $AC"
+        echo "postcopy = false"
+        echo "direction = \"$DIRECTION\""
+        echo
+        echo "[network]"
+        echo "bridge_stp = $( [ -n "$STP_FD" ] && echo true || echo false)"
+        if [ -n "$STP_FD" ]; then echo "forward_delay_s = $STP_FD"; fi
+        echo
+        for pv in rootHost:calcExample rootHost:ai1; do
+            echo "[[pvs]]"
+            echo "name = \"$pv\""
+            echo "scan_period_s = $(awk -v s="$SCAN" 'BEGIN{printf "%.1f", s}')"
+            echo "counting_modulo = 10"
+            echo
+        done
+        echo "[[files]]"
+        echo "path = \"ping.log\""
+        echo "format = \"ping\""
+        echo "role = \"ping\""
+        echo "command = $(tq "$C_PING")"
+        echo
+        echo "[[files]]"
+        echo "path = \"camonitor.log\""
+        echo "format = \"camonitor\""
+        echo "role = \"pv\""
+        echo "command = $(tq "$CA_ENV $C_CAMON")"
+        echo
+        echo "[[files]]"
+        echo "path = \"domjobinfo-series.txt\""
+        echo "format = \"domjobinfo-series\""
+        echo "role = \"jobstats\""
+        echo "command = $(tq "date +%s.%N; $C_JOBINFO  # every ~0.1 s")"
+        echo
+        echo "[[files]]"
+        echo "path = \"query-migrate.jsonl\""
+        echo "format = \"query-migrate\""
+        echo "role = \"jobstats\""
+        echo "command = $(tq "echo \"\$(date +%s.%N) \$($C_QMP)\"  # every ~0.1 s")"
+        if [ -s "$OUT/domjobinfo-completed.txt" ]; then
+            echo
+            echo "[[files]]"
+            echo "path = \"domjobinfo-completed.txt\""
+            echo "format = \"domjobinfo\""
+            echo "role = \"jobinfo-completed\""
+            echo "command = $(tq "$C_COMPLETED")"
+        fi
+        if [ -s "$OUT/domjobinfo-completed-destination.txt" ]; then
+            echo
+            echo "[[files]]"
+            echo "path = \"domjobinfo-completed-destination.txt\""
+            echo "format = \"domjobinfo\""
+            echo "role = \"log\""
+            echo "command = $(tq "$C_COMPLETED_DST")"
+        fi
+        echo
+        echo "# Not part of the agreed format: how the lab ran (lab/record.sh)."
+        echo "[lab]"
+        echo "migrate_command = $(tq "$C_MIGRATE")"
+        echo "max_downtime_command = $(tq "virsh -c '$SRC_URI' migrate-setmaxdowntime $LAB_DOMAIN $DT")"
+        echo "abort_command = $(tq "$C_ABORT")"
+        echo "aborted_because = $(tq "$ABORT_REASON")"
+        echo "migrate_exit_code = ${MIG_RC:--1}"
+        echo "guest_after = \"${WHERE_AFTER:-unknown}\""
+        echo "guest_kernel_cmdline_extra = $(tq "$CMDLINE_EXTRA")"
+        echo "link_shaping = $(tq "$( [ "$LINK" = off ] && echo none || echo "tbf rate $LINK on both hosts' links, both directions")")"
+        echo "storage_path = $(tq "$( [ "$STORAGE" = nfs ] && echo "nfs://$DISK_HOST$NFS_EXPORT/$LAB_DOMAIN.qcow2" || echo "initramfs only")")"
+        echo "log = \"record.log\""
+        echo "domain_xml = \"domain.xml\""
+    } > "$OUT/trace.toml.tmp"
+    mv "$OUT/trace.toml.tmp" "$OUT/trace.toml"
+}
+
+# The completed job's statistics: the source's view (its persistent, now inactive,
+# definition keeps them) into domjobinfo-completed.txt, the destination's view (which
+# libvirt computes from the source's stop time) into domjobinfo-completed-destination.txt.
+C_COMPLETED_DST=
+collect_completed() {
+    local o
+    if o=$(timeout 20 virsh -c "$SRC_URI" domjobinfo --completed "$LAB_DOMAIN" 2>/dev/null) && echo "$o" | grep -q '^Job type:' && ! echo "$o" | grep -q '^Job type: *None'; then
+        printf '%s\n' "$o" > "$OUT/domjobinfo-completed.txt"
+        C_COMPLETED="virsh -c '$SRC_URI' domjobinfo --completed $LAB_DOMAIN"
+    fi
+    if [ "$OUTCOME" = completed ] && o=$(timeout 20 virsh -c "$DST_URI" domjobinfo --completed "$LAB_DOMAIN" 2>/dev/null) \
+        && echo "$o" | grep -q '^Job type:' && ! echo "$o" | grep -q '^Job type: *None'; then
+        if [ -z "$C_COMPLETED" ]; then
+            printf '%s\n' "$o" > "$OUT/domjobinfo-completed.txt"
+            C_COMPLETED="virsh -c '$DST_URI' domjobinfo --completed $LAB_DOMAIN"
+        else
+            printf '%s\n' "$o" > "$OUT/domjobinfo-completed-destination.txt"
+            C_COMPLETED_DST="virsh -c '$DST_URI' domjobinfo --completed $LAB_DOMAIN"
+        fi
+    fi
+}
+
+finish() {
+    [ "$FINISHED" = no ] || return 0
+    FINISHED=yes
+    trap - INT TERM
+    cleanup_bg
+    [ -n "$C_COMPLETED" ] || collect_completed
+    WHERE_AFTER=$(domain_where)
+    [ "$INTERRUPTED" = yes ] || [ -z "$MIG_RC" ] || COMPLETE=true
+    write_manifest
+    rlog "outcome=$OUTCOME complete=$COMPLETE; guest now runs on: $WHERE_AFTER"
+    case $WHERE_AFTER in hA|hB) ;; *) rlog "WARNING: guest is not running on exactly one host ($WHERE_AFTER)" ;; esac
+}
+
+on_exit() {
+    local rc=$?
+    if [ "$FINISHED" = no ]; then
+        INTERRUPTED=yes
+        rlog "recorder failed (exit $rc): keeping the bundle, complete = false"
+        if [ -n "$MIG_PID" ] && kill -0 "$MIG_PID" 2>/dev/null; then
+            ABORT_REASON="recorder error"
+            timeout 20 virsh -c "$SRC_URI" domjobabort "$LAB_DOMAIN" >>"$RLOG" 2>&1 || true
+            for _ in $(seq 300); do kill -0 "$MIG_PID" 2>/dev/null || break; sleep 0.1; done
+            OUTCOME=aborted
+        fi
+        finish || true
+    fi
+}
+trap on_signal INT TERM
+trap on_exit EXIT
+write_manifest   # provisional: complete = false until the end
+
+# sleep what is left of 0.1 s since the sample started at $1 (bash EPOCHREALTIME; >= 10 ms)
+pace() { local s=${1/./} n=${EPOCHREALTIME/./} d; d=$(( s + 100000 - n )); [ $d -ge 10000 ] || d=10000
+    sleep "0.$(printf '%06d' "$d")"; }
+
+# --- recording ----------------------------------------------------------------------
+ip netns exec "$NS_CL" stdbuf -oL $C_PING > "$OUT/ping.log" 2>>"$RLOG" &
+PING_PID=$!
+PIDS_BG+=($!)
+ip netns exec "$NS_CL" env PATH="$EPICS_BIN:$PATH" $CA_ENV stdbuf -oL "$EPICS_BIN"/$C_CAMON \
+    > "$OUT/camonitor.log" 2>>"$RLOG" &
+PIDS_BG+=($!)
+(
+    while [ ! -e "$STOP" ]; do
+        t0=$EPOCHREALTIME t=$(date +%s.%N)
+        if o=$(virsh -c "$SRC_URI" domjobinfo "$LAB_DOMAIN" 2>/dev/null); then printf '%s\n%s\n\n' "$t" "$o"; fi
+        pace "$t0"
+    done
+) > "$OUT/domjobinfo-series.txt" &
+PIDS_BG+=($!)
+(
+    while [ ! -e "$STOP" ]; do
+        t0=$EPOCHREALTIME t=$(date +%s.%N)
+        if o=$(virsh -c "$SRC_URI" qemu-monitor-command "$LAB_DOMAIN" '{"execute":"query-migrate"}' 2>/dev/null); then
+            printf '%s %s\n' "$t" "$o"
+        fi
+        pace "$t0"
+    done
+) > "$OUT/query-migrate.jsonl" &
+PIDS_BG+=($!)
+sleep "$LEAD"
+
+rlog "migrate: $C_MIGRATE"
+T_START=$(date +%s.%N)
+virsh -c "$SRC_URI" "${MIG_ARGS[@]}" >>"$RLOG" 2>&1 &
+MIG_PID=$!
+(sleep 1; virsh -c "$SRC_URI" qemu-monitor-command "$LAB_DOMAIN" '{"execute":"query-migrate-parameters"}' 2>/dev/null \
+    | sed 's/^/migrate-parameters during the job: /' >>"$RLOG") &
+deadline=$(( $(date +%s) + TIMEOUT ))
+while kill -0 "$MIG_PID" 2>/dev/null; do
+    if [ "$(date +%s)" -ge "$deadline" ]; then
+        ABORT_REASON="timeout after ${TIMEOUT} s"
+        rlog "timeout (${TIMEOUT} s): $C_ABORT"
+        timeout 20 virsh -c "$SRC_URI" domjobabort "$LAB_DOMAIN" >>"$RLOG" 2>&1 || rlog "domjobabort failed"
+        for _ in $(seq 300); do kill -0 "$MIG_PID" 2>/dev/null || break; sleep 0.1; done
+        kill -0 "$MIG_PID" 2>/dev/null && { rlog "migrate still running after abort: killing the client"; kill "$MIG_PID"; }
+        break
+    fi
+    sleep 0.2
+done
+set +e; wait "$MIG_PID"; MIG_RC=$?; set -e
+MIG_PID=
+T_END=$(date +%s.%N)
+if [ "$MIG_RC" = 0 ]; then OUTCOME=completed
+elif [ -n "$ABORT_REASON" ]; then OUTCOME=aborted
+else OUTCOME=failed; fi
+rlog "migrate exit code $MIG_RC after $(awk -v a="$T_START" -v b="$T_END" 'BEGIN{printf "%.2f", b-a}') s: $OUTCOME"
+sleep 0.5   # one more sample of the end state
+collect_completed
+rlog "recording ${TAIL} s more"
+sleep "$TAIL"
+finish
+
+# --- summary (as the tools printed it) ------------------------------------------------
+{
+    echo "== $NAME: $OUTCOME, guest on $WHERE_AFTER"
+    [ ! -s "$OUT/domjobinfo-completed-destination.txt" ] || { echo "-- destination:"; grep -E '^(Operation|Time elapsed|Total downtime):' "$OUT/domjobinfo-completed-destination.txt"; echo "-- source:"; }
+    [ ! -s "$OUT/domjobinfo-completed.txt" ] || grep -E '^(Job type|Operation|Time elapsed|Total downtime|Memory processed|Memory total|Iteration|Dirty rate|Auto converge throttle|Constant pages|Normal pages):' "$OUT/domjobinfo-completed.txt"
+    tail -n 2 "$OUT/ping.log"
+    awk '/no answer yet/{n++; if(n>m)m=n; next} /bytes from/{n=0} END{printf "ping: longest run of unanswered probes: %d (~%.1f s)\n", m, m/10}' "$OUT/ping.log"
+    echo "camonitor: $(wc -l < "$OUT/camonitor.log") lines; bundle $(du -sh "$OUT" | cut -f1)"
+} | tee -a "$RLOG"
+[ "$OUTCOME" != failed ]
