@@ -5,6 +5,7 @@
 //! ([`sim`]), the scenario files that drive it ([`scenario`]), and the parsers for
 //! the raw recordings users bring ([`trace`]). The `migbench` binary is the CLI.
 
+pub mod bundle;
 pub mod model;
 pub mod report;
 pub mod scenario;
