@@ -1,0 +1,139 @@
+//! `migbench simulate` as users run it: snapshots of the reports on the shipped
+//! scenarios, and clear errors with exit status 2 on bad input.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn migbench(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_migbench"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("run migbench")
+}
+
+fn stdout_ok(args: &[&str]) -> String {
+    let out = migbench(args);
+    assert!(
+        out.status.success(),
+        "migbench {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("utf-8 output")
+}
+
+fn json(args: &[&str]) -> serde_json::Value {
+    serde_json::from_str(&stdout_ok(args)).expect("valid JSON")
+}
+
+#[test]
+fn seed_scenario_report() {
+    let text = stdout_ok(&["simulate", "scenarios/ihep-epics-demo.toml", "--twin"]);
+    insta::assert_snapshot!("simulate_ihep_epics_demo", text);
+}
+
+#[test]
+fn heavy_cpu_report() {
+    let text = stdout_ok(&["simulate", "scenarios/ihep-heavy-cpu.toml"]);
+    insta::assert_snapshot!("simulate_ihep_heavy_cpu", text);
+}
+
+#[test]
+fn non_converging_report() {
+    let text = stdout_ok(&["simulate", "scenarios/non-converging.toml"]);
+    insta::assert_snapshot!("simulate_non_converging", text);
+}
+
+#[test]
+fn json_has_the_documented_fields() {
+    let v = json(&["simulate", "scenarios/ihep-epics-demo.toml", "--json", "--seed", "3"]);
+    for key in ["verdict", "total_time_ms", "downtime_ms", "bytes_sent", "passes"] {
+        assert!(v.get(key).is_some(), "missing {key}");
+    }
+    assert_eq!(v["verdict"], "converged");
+    assert_eq!(v["seed"], 3);
+    let passes = v["passes"].as_array().expect("passes array");
+    assert!(passes.len() >= 2);
+    assert_eq!(passes.last().unwrap()["stop_and_copy"], true);
+    insta::assert_json_snapshot!("simulate_ihep_epics_demo_json", v);
+}
+
+#[test]
+fn monte_carlo_reports_percentiles() {
+    let v = json(&["simulate", "scenarios/ihep-heavy-cpu.toml", "--runs", "40", "--json", "--threads", "2"]);
+    assert_eq!(v["runs"], 40);
+    let p = &v["percentiles"];
+    for q in ["total_time_ms", "downtime_ms", "bytes_sent", "passes"] {
+        let s = &p[q];
+        let (p5, p50, p95) = (s["p5"].as_f64().unwrap(), s["p50"].as_f64().unwrap(), s["p95"].as_f64().unwrap());
+        assert!(p5 <= p50 && p50 <= p95, "{q}: {p5} {p50} {p95}");
+    }
+    assert_eq!(v["verdicts"]["converged"], 40);
+    // Same seeds, same numbers, whatever the thread count.
+    let again = json(&["simulate", "scenarios/ihep-heavy-cpu.toml", "--runs", "40", "--json", "--threads", "1"]);
+    assert_eq!(v, again);
+}
+
+#[test]
+fn non_converging_is_flagged_with_alternatives() {
+    let v = json(&["simulate", "scenarios/non-converging.toml", "--json"]);
+    assert_eq!(v["verdict"], "needs-postcopy");
+    assert_eq!(v["completed"], false);
+    assert!(v["offline_downtime_ms"].as_f64().unwrap() > 500.0);
+    assert!(v["postcopy_downtime_ms"].as_f64().unwrap() < 100.0);
+}
+
+fn bad(args: &[&str], toml: Option<&str>) -> String {
+    let dir = std::env::temp_dir().join(format!("migbench-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("bad.toml");
+    let mut a: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+    if let Some(t) = toml {
+        std::fs::write(&file, t).unwrap();
+        a.push(file.to_string_lossy().into_owned());
+    }
+    let refs: Vec<&str> = a.iter().map(String::as_str).collect();
+    let out = migbench(&refs);
+    assert_eq!(out.status.code(), Some(2), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.stdout.is_empty());
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(!err.contains("panicked"), "{err}");
+    err.replace(&file.to_string_lossy().into_owned(), "bad.toml")
+}
+
+#[test]
+fn bad_scenarios_exit_2_naming_file_line_and_field() {
+    assert_eq!(
+        bad(&["simulate"], Some("[guest]\nmemory_mib = -512\n")),
+        "migbench: bad.toml:2: guest.memory_mib: -512 is out of range: allowed (0, 16777216] MiB\n"
+    );
+    let e = bad(&["simulate"], Some("[guest]\nmemory_mib = 512\n[migration]\nmax_bandwidth_mib_s = \"1 Gbit/s\"\n"));
+    assert!(e.contains("bad.toml:4: max_bandwidth_mib_s:") && e.contains("119.209"), "{e}");
+    let e = bad(&["simulate"], Some("[guest]\nmemory_mib = 512\n[link]\nspeed = 5\n"));
+    assert!(e.contains("bad.toml:4: speed: unknown field `speed`"), "{e}");
+    let e = bad(&["simulate"], Some("\u{0}\u{1}binary garbage"));
+    assert!(e.starts_with("migbench: bad.toml:1:"), "{e}");
+    let e = bad(&["simulate", "no/such/file.toml"], None);
+    assert!(e.contains("no/such/file.toml: cannot read"), "{e}");
+}
+
+#[test]
+fn bad_flags_exit_2() {
+    let e = bad(&["simulate", "scenarios/ihep-epics-demo.toml", "--runs", "0"], None);
+    assert!(e.contains("--runs"), "{e}");
+    let e = bad(&["simulate", "scenarios/ihep-epics-demo.toml", "--seed", "x"], None);
+    assert!(e.contains("--seed") && e.contains("'x'"), "{e}");
+    let e = bad(&["simulate"], None);
+    assert!(e.contains("<SCENARIO>"), "{e}");
+}
+
+#[test]
+fn every_shipped_scenario_simulates() {
+    for entry in std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "toml") {
+            let v = json(&["simulate", path.to_str().unwrap(), "--json"]);
+            assert!(v["total_time_ms"].as_f64().unwrap() > 0.0, "{}", path.display());
+        }
+    }
+}
