@@ -10,7 +10,9 @@ use std::path::Path;
 use std::time::Instant;
 
 fn params(toml: &str) -> ModelParams {
-    scenario::parse(toml, Path::new("bench.toml")).expect("bench scenario").params
+    scenario::parse(toml, Path::new("bench.toml"))
+        .expect("bench scenario")
+        .params
 }
 
 /// The seed's set-up (scenarios/ihep-epics-demo.toml) with a 4 GiB guest.
@@ -66,10 +68,14 @@ fn bench(c: &mut Criterion) {
     report_speedup("seed-scale 4 GiB", &seed);
     report_speedup("1 TiB at 10 Gb/s, 1 M writes/s", &tib);
 
-    c.bench_function("seed-scale 4 GiB", |b| b.iter(|| simulate(black_box(&seed), 1)));
+    c.bench_function("seed-scale 4 GiB", |b| {
+        b.iter(|| simulate(black_box(&seed), 1))
+    });
     let mut g = c.benchmark_group("large");
     g.sample_size(10);
-    g.bench_function("1 TiB at 10 Gb/s, 1 M writes/s", |b| b.iter(|| simulate(black_box(&tib), 1)));
+    g.bench_function("1 TiB at 10 Gb/s, 1 M writes/s", |b| {
+        b.iter(|| simulate(black_box(&tib), 1))
+    });
     g.finish();
 }
 

@@ -46,8 +46,20 @@ fn non_converging_report() {
 
 #[test]
 fn json_has_the_documented_fields() {
-    let v = json(&["simulate", "scenarios/ihep-epics-demo.toml", "--json", "--seed", "3"]);
-    for key in ["verdict", "total_time_ms", "downtime_ms", "bytes_sent", "passes"] {
+    let v = json(&[
+        "simulate",
+        "scenarios/ihep-epics-demo.toml",
+        "--json",
+        "--seed",
+        "3",
+    ]);
+    for key in [
+        "verdict",
+        "total_time_ms",
+        "downtime_ms",
+        "bytes_sent",
+        "passes",
+    ] {
         assert!(v.get(key).is_some(), "missing {key}");
     }
     assert_eq!(v["verdict"], "converged");
@@ -60,17 +72,37 @@ fn json_has_the_documented_fields() {
 
 #[test]
 fn monte_carlo_reports_percentiles() {
-    let v = json(&["simulate", "scenarios/ihep-heavy-cpu.toml", "--runs", "40", "--json", "--threads", "2"]);
+    let v = json(&[
+        "simulate",
+        "scenarios/ihep-heavy-cpu.toml",
+        "--runs",
+        "40",
+        "--json",
+        "--threads",
+        "2",
+    ]);
     assert_eq!(v["runs"], 40);
     let p = &v["percentiles"];
     for q in ["total_time_ms", "downtime_ms", "bytes_sent", "passes"] {
         let s = &p[q];
-        let (p5, p50, p95) = (s["p5"].as_f64().unwrap(), s["p50"].as_f64().unwrap(), s["p95"].as_f64().unwrap());
+        let (p5, p50, p95) = (
+            s["p5"].as_f64().unwrap(),
+            s["p50"].as_f64().unwrap(),
+            s["p95"].as_f64().unwrap(),
+        );
         assert!(p5 <= p50 && p50 <= p95, "{q}: {p5} {p50} {p95}");
     }
     assert_eq!(v["verdicts"]["converged"], 40);
     // Same seeds, same numbers, whatever the thread count.
-    let again = json(&["simulate", "scenarios/ihep-heavy-cpu.toml", "--runs", "40", "--json", "--threads", "1"]);
+    let again = json(&[
+        "simulate",
+        "scenarios/ihep-heavy-cpu.toml",
+        "--runs",
+        "40",
+        "--json",
+        "--threads",
+        "1",
+    ]);
     assert_eq!(v, again);
 }
 
@@ -94,7 +126,12 @@ fn bad(args: &[&str], toml: Option<&str>) -> String {
     }
     let refs: Vec<&str> = a.iter().map(String::as_str).collect();
     let out = migbench(&refs);
-    assert_eq!(out.status.code(), Some(2), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(out.stdout.is_empty());
     let err = String::from_utf8_lossy(&out.stderr).into_owned();
     assert!(!err.contains("panicked"), "{err}");
@@ -107,10 +144,22 @@ fn bad_scenarios_exit_2_naming_file_line_and_field() {
         bad(&["simulate"], Some("[guest]\nmemory_mib = -512\n")),
         "migbench: bad.toml:2: guest.memory_mib: -512 is out of range: allowed (0, 16777216] MiB\n"
     );
-    let e = bad(&["simulate"], Some("[guest]\nmemory_mib = 512\n[migration]\nmax_bandwidth_mib_s = \"1 Gbit/s\"\n"));
-    assert!(e.contains("bad.toml:4: max_bandwidth_mib_s:") && e.contains("119.209"), "{e}");
-    let e = bad(&["simulate"], Some("[guest]\nmemory_mib = 512\n[link]\nspeed = 5\n"));
-    assert!(e.contains("bad.toml:4: speed: unknown field `speed`"), "{e}");
+    let e = bad(
+        &["simulate"],
+        Some("[guest]\nmemory_mib = 512\n[migration]\nmax_bandwidth_mib_s = \"1 Gbit/s\"\n"),
+    );
+    assert!(
+        e.contains("bad.toml:4: max_bandwidth_mib_s:") && e.contains("119.209"),
+        "{e}"
+    );
+    let e = bad(
+        &["simulate"],
+        Some("[guest]\nmemory_mib = 512\n[link]\nspeed = 5\n"),
+    );
+    assert!(
+        e.contains("bad.toml:4: speed: unknown field `speed`"),
+        "{e}"
+    );
     let e = bad(&["simulate"], Some("\u{0}\u{1}binary garbage"));
     assert!(e.starts_with("migbench: bad.toml:1:"), "{e}");
     let e = bad(&["simulate", "no/such/file.toml"], None);
@@ -119,9 +168,15 @@ fn bad_scenarios_exit_2_naming_file_line_and_field() {
 
 #[test]
 fn bad_flags_exit_2() {
-    let e = bad(&["simulate", "scenarios/ihep-epics-demo.toml", "--runs", "0"], None);
+    let e = bad(
+        &["simulate", "scenarios/ihep-epics-demo.toml", "--runs", "0"],
+        None,
+    );
     assert!(e.contains("--runs"), "{e}");
-    let e = bad(&["simulate", "scenarios/ihep-epics-demo.toml", "--seed", "x"], None);
+    let e = bad(
+        &["simulate", "scenarios/ihep-epics-demo.toml", "--seed", "x"],
+        None,
+    );
     assert!(e.contains("--seed") && e.contains("'x'"), "{e}");
     let e = bad(&["simulate"], None);
     assert!(e.contains("<SCENARIO>"), "{e}");
@@ -129,11 +184,16 @@ fn bad_flags_exit_2() {
 
 #[test]
 fn every_shipped_scenario_simulates() {
-    for entry in std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios")).unwrap() {
+    for entry in std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios")).unwrap()
+    {
         let path = entry.unwrap().path();
         if path.extension().is_some_and(|e| e == "toml") {
             let v = json(&["simulate", path.to_str().unwrap(), "--json"]);
-            assert!(v["total_time_ms"].as_f64().unwrap() > 0.0, "{}", path.display());
+            assert!(
+                v["total_time_ms"].as_f64().unwrap() > 0.0,
+                "{}",
+                path.display()
+            );
         }
     }
 }

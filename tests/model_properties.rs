@@ -16,7 +16,8 @@ fn params(toml: &str) -> ModelParams {
 }
 
 /// A small scenario with a hot working set, some cold writes and zero pages.
-fn small(
+#[derive(Debug, Clone, Copy)]
+struct Small {
     mem_mib: u32,
     wws_mib: u32,
     hot: u32,
@@ -25,13 +26,47 @@ fn small(
     mbit: u32,
     cap: Option<u32>,
     limit_ms: u32,
-) -> String {
-    let cap = cap.map_or(String::new(), |c| format!("max_bandwidth_mib_s = {c}\n"));
-    format!(
-        "[guest]\nmemory_mib = {mem_mib}\n[workload]\nzero_fraction = {zero}\nwws_mib = {wws_mib}\n\
-         hot_writes_per_s = {hot}\ncold_writes_per_s = {cold}\n[link]\nbandwidth_mbit_s = {mbit}\n\
-         [migration]\ndowntime_limit_ms = {limit_ms}\n{cap}completion_timeout_s = 120\n"
-    )
+}
+
+impl Small {
+    fn toml(self) -> String {
+        let Small {
+            mem_mib,
+            wws_mib,
+            hot,
+            cold,
+            zero,
+            mbit,
+            cap,
+            limit_ms,
+        } = self;
+        let cap = cap.map_or(String::new(), |c| format!("max_bandwidth_mib_s = {c}\n"));
+        format!(
+            "[guest]\nmemory_mib = {mem_mib}\n[workload]\nzero_fraction = {zero}\nwws_mib = {wws_mib}\n\
+             hot_writes_per_s = {hot}\ncold_writes_per_s = {cold}\n[link]\nbandwidth_mbit_s = {mbit}\n\
+             [migration]\ndowntime_limit_ms = {limit_ms}\n{cap}completion_timeout_s = 120\n"
+        )
+    }
+}
+
+fn small(
+    mem_mib: u32,
+    wws_mib: u32,
+    hot: u32,
+    zero: f64,
+    cap: Option<u32>,
+    limit_ms: u32,
+) -> Small {
+    Small {
+        mem_mib,
+        wws_mib,
+        hot,
+        cold: 0,
+        zero,
+        mbit: 1000,
+        cap,
+        limit_ms,
+    }
 }
 
 fn small_strategy() -> impl Strategy<Value = String> {
@@ -45,17 +80,20 @@ fn small_strategy() -> impl Strategy<Value = String> {
         prop::option::of(8u32..128),
         10u32..500,
     )
-        .prop_map(|(m, w, h, c, z, b, cap, l)| {
-            small(
-                m,
-                w.min((m as f64 * (1.0 - z)) as u32).max(1),
-                h,
-                c,
-                (z * 100.0).round() / 100.0,
-                b,
+        .prop_map(|(mem_mib, w, hot, cold, z, mbit, cap, limit_ms)| {
+            let zero = (z * 100.0).round() / 100.0;
+            let wws_mib = w.min((mem_mib as f64 * (1.0 - zero)) as u32).max(1);
+            Small {
+                mem_mib,
+                wws_mib,
+                hot,
+                cold,
+                zero,
+                mbit,
                 cap,
-                l,
-            )
+                limit_ms,
+            }
+            .toml()
         })
 }
 
@@ -161,9 +199,18 @@ fn bulk_dirtying_matches_the_per_write_model() {
     // Small cases where one event per write is affordable: mean pass count, total
     // time and bytes agree within 2 % over 40 seeds.
     for toml in [
-        small(128, 16, 3000, 200, 0.5, 1000, Some(32), 100),
-        small(256, 64, 20000, 0, 0.75, 1000, Some(32), 300),
-        small(96, 8, 800, 1500, 0.2, 300, None, 50),
+        Small {
+            cold: 200,
+            ..small(128, 16, 3000, 0.5, Some(32), 100)
+        }
+        .toml(),
+        small(256, 64, 20000, 0.75, Some(32), 300).toml(),
+        Small {
+            cold: 1500,
+            mbit: 300,
+            ..small(96, 8, 800, 0.2, None, 50)
+        }
+        .toml(),
     ] {
         let p = params(&toml);
         let mean = |draw: DirtyDraw| {
@@ -193,7 +240,7 @@ fn bulk_dirtying_matches_the_per_write_model() {
 
 #[test]
 fn auto_converge_rescues_a_non_converging_guest() {
-    let base = small(512, 64, 20000, 0, 0.75, 1000, Some(32), 300);
+    let base = small(512, 64, 20000, 0.75, Some(32), 300).toml();
     let p = params(&base);
     let o = simulate(&p, 3);
     assert_eq!(o.verdict, Verdict::NeedsPostcopy);
@@ -211,7 +258,7 @@ fn auto_converge_rescues_a_non_converging_guest() {
 
 #[test]
 fn postcopy_after_first_pass_finishes_what_precopy_cannot() {
-    let base = small(512, 64, 20000, 0, 0.75, 1000, Some(32), 300);
+    let base = small(512, 64, 20000, 0.75, Some(32), 300).toml();
     let p = params(&base.replace("[migration]\n", "[migration]\npostcopy = true\n"));
     let o = simulate(&p, 3);
     assert!(o.completed && o.postcopy_used);

@@ -46,10 +46,8 @@ impl PageBitmap {
     pub fn full(pages: u64) -> Self {
         let n_words = pages.div_ceil(64) as usize;
         let mut words = vec![u64::MAX; n_words];
-        if pages % 64 != 0 {
-            if let Some(last) = words.last_mut() {
-                *last = (1u64 << (pages % 64)) - 1;
-            }
+        if let Some(last) = words.last_mut().filter(|_| !pages.is_multiple_of(64)) {
+            *last = (1u64 << (pages % 64)) - 1;
         }
         Self {
             words,
@@ -118,7 +116,7 @@ impl PageBitmap {
     /// pages *not* picked instead, so a saturated working set costs a word pass.
     pub fn set_bernoulli(&mut self, start: u64, end: u64, p: f64, rng: &mut SimRng) -> u64 {
         let end = end.min(self.pages);
-        if start >= end || !(p > 0.0) {
+        if start >= end || p.is_nan() || p <= 0.0 {
             return 0;
         }
         let before = self.set;

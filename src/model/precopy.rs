@@ -172,10 +172,11 @@ impl<'a> Run<'a> {
             .threshold_bytes(self.p.migration.downtime_limit_ns);
         if self.pending_bytes() < threshold {
             self.sync(now);
-            if let Postcopy::AfterPasses(n) = self.p.migration.postcopy {
-                if self.passes.len() as u64 >= n as u64 && self.pending_bytes() >= threshold {
-                    return Some(self.switch_to_postcopy(now));
-                }
+            if let Postcopy::AfterPasses(n) = self.p.migration.postcopy
+                && self.passes.len() as u64 >= n as u64
+                && self.pending_bytes() >= threshold
+            {
+                return Some(self.switch_to_postcopy(now));
             }
         }
         let pending = self.pending_bytes();

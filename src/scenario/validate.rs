@@ -391,13 +391,15 @@ pub fn to_params(f: &ScenarioFile) -> Result<ModelParams, Vec<FieldProblem>> {
     } else {
         Postcopy::Off
     };
-    if let Some(d) = &m.direction {
-        if d != "A->B" && d != "B->A" {
-            c.problem(
-                "migration.direction",
-                format!("\"{d}\" is not a direction: allowed \"A->B\" or \"B->A\""),
-            );
-        }
+    if let Some(d) = m
+        .direction
+        .as_ref()
+        .filter(|d| *d != "A->B" && *d != "B->A")
+    {
+        c.problem(
+            "migration.direction",
+            format!("\"{d}\" is not a direction: allowed \"A->B\" or \"B->A\""),
+        );
     }
 
     let s = &f.storage;

@@ -34,7 +34,7 @@ impl SimRng {
     /// A Poisson count with the given mean; a normal approximation above 1e9 where the
     /// relative error is negligible and exact sampling gets slow.
     pub fn poisson(&mut self, mean: f64) -> u64 {
-        if !(mean > 0.0) || !mean.is_finite() {
+        if mean.is_nan() || mean <= 0.0 || !mean.is_finite() {
             return 0;
         }
         if mean > 1e9 {
