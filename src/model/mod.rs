@@ -6,6 +6,7 @@
 
 pub mod analytic;
 pub mod bitmap;
+pub mod clients;
 pub mod guest;
 pub mod montecarlo;
 pub mod network;

@@ -32,12 +32,18 @@ pub fn after_resume(
             // Announces sent before the port forwards are dropped; the path is learnt
             // from the first frame the guest sends once it does.
             (
-                wait + n.reconverge_ns,
+                wait + n.relearn_ns,
                 "destination bridge port in STP listening/learning".to_string(),
             )
         } else {
             (by_announce, "self-announce".to_string())
         }
+    } else if announce_ns.is_empty() {
+        // No self-announce: switches keep the old port until the guest sends a frame.
+        (
+            n.relearn_ns,
+            "no self-announce: path learnt from the guest's own traffic".to_string(),
+        )
     } else {
         (by_announce, "self-announce".to_string())
     };
@@ -63,6 +69,7 @@ mod tests {
             announce_rounds: 5,
             announce_step_ns: 100 * NS_PER_MS,
             reconverge_ns: NS_PER_MS,
+            relearn_ns: NS_PER_MS,
             bridge_stp: stp,
             forward_delay_ns: 10 * NS_PER_S,
             ping_interval_ns: 100 * NS_PER_MS,

@@ -154,4 +154,6 @@ pub struct Outcome {
     pub postcopy_used: bool,
     /// Predicted alternatives.
     pub alternatives: Alternatives,
+    /// What the clients of each PV see (when completed).
+    pub pvs: Vec<super::clients::PvImpact>,
 }

@@ -22,6 +22,35 @@ pub struct ModelParams {
     pub switchover: Switchover,
     /// What happens on the network after the guest resumes.
     pub network: Network,
+    /// How clients talk to the guest (TCP and Channel Access timers).
+    pub clients: Clients,
+    /// PVs whose clients matter.
+    pub pvs: Vec<Pv>,
+}
+
+/// Client-side protocol timers.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Clients {
+    /// Linux's minimum TCP retransmission timeout (`TCP_RTO_MIN`, 200 ms); the first
+    /// retransmission on a LAN circuit comes after it, each later one doubles.
+    pub tcp_rto_min_ns: Nanos,
+    /// Linux's ceiling on the retransmission timeout (`TCP_RTO_MAX`, 120 s).
+    pub tcp_rto_max_ns: Nanos,
+    /// `EPICS_CA_CONN_TMO`: silence after which a CA client sends an echo request.
+    pub ca_conn_tmo_ns: Nanos,
+    /// `CA_ECHO_TIMEOUT` (5 s in EPICS base): unanswered echo, channels disconnect.
+    pub ca_echo_timeout_ns: Nanos,
+}
+
+/// A PV served by the IOC in the guest.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Pv {
+    /// PV name.
+    pub name: String,
+    /// Scan period (how often the IOC posts a new value).
+    pub scan_period_ns: Nanos,
+    /// The PV counts 0..modulo-1, when it does.
+    pub counting_modulo: Option<u32>,
 }
 
 /// The guest VM.
@@ -164,6 +193,10 @@ pub struct Network {
     pub announce_step_ns: Nanos,
     /// Time from an announce until the path to the guest is usable (switch learning).
     pub reconverge_ns: Nanos,
+    /// After an STP port starts forwarding, time until switches learn the guest's new
+    /// port from its traffic (announces went out before and were dropped): about half
+    /// a client ARP retry (1 s).
+    pub relearn_ns: Nanos,
     /// STP enabled on the destination host's bridge.
     pub bridge_stp: bool,
     /// The bridge's forward delay (listening and learning each take this long).

@@ -6,6 +6,7 @@
 //! rate-limit window's bytes are used, then sleep to the end of the window.
 
 use super::bitmap::{Budget, PageBitmap, PageCost, Taken};
+use super::clients;
 use super::guest;
 use super::network;
 use super::outcome::{Alternatives, Downtime, GuestImpact, Outcome, Pass, Verdict};
@@ -381,6 +382,18 @@ impl<'a> Run<'a> {
             Default::default()
         };
         let alternatives = self.alternatives();
+        let pvs = if completed {
+            clients::pv_impacts(
+                &self.p.clients,
+                &self.p.pvs,
+                stop_at,
+                resume_at,
+                resume_at + after_resume.reachable_after_resume_ns,
+                self.max_throttle_pct,
+            )
+        } else {
+            Vec::new()
+        };
         Outcome {
             seed: self.seed,
             verdict,
@@ -394,6 +407,7 @@ impl<'a> Run<'a> {
             max_throttle_pct: self.max_throttle_pct,
             postcopy_used: postcopy,
             alternatives,
+            pvs,
         }
     }
 

@@ -36,6 +36,31 @@ pub struct PassRow {
     pub stop_and_copy: bool,
 }
 
+/// What the clients of one PV see, in report units.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PvRow {
+    /// PV name.
+    pub name: String,
+    /// Scan period, s.
+    pub scan_period_s: f64,
+    /// Longest time without an update (client time), ms: min over scan phases.
+    pub stall_ms_min: f64,
+    /// The same, mean over scan phases.
+    pub stall_ms_mean: f64,
+    /// The same, max over scan phases.
+    pub stall_ms_max: f64,
+    /// Longest gap between server timestamps, ms.
+    pub server_gap_ms: f64,
+    /// Updates delivered late in one burst (mean over scan phases).
+    pub late_values: f64,
+    /// Values lost.
+    pub missed_values: u64,
+    /// Share of scan phases for which the client declares a disconnect.
+    pub disconnect_share: f64,
+    /// Longest update gap while throttled before switchover, ms.
+    pub throttled_gap_ms: f64,
+}
+
 /// Downtime parts, ms.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DowntimeParts {
@@ -98,6 +123,8 @@ pub struct RunReport {
     pub postcopy_downtime_ms: f64,
     /// Predicted time the guest runs degraded in post-copy, ms.
     pub postcopy_degraded_ms: f64,
+    /// What the clients of each PV see.
+    pub pvs: Vec<PvRow>,
     /// The passes.
     pub passes: Vec<PassRow>,
 }
@@ -134,6 +161,22 @@ pub fn run_report(scenario: &str, o: &Outcome) -> RunReport {
         offline_downtime_ms: round3(ns_to_ms(o.alternatives.offline_downtime_ns)),
         postcopy_downtime_ms: round3(ns_to_ms(o.alternatives.postcopy_downtime_ns)),
         postcopy_degraded_ms: round3(ns_to_ms(o.alternatives.postcopy_degraded_ns)),
+        pvs: o
+            .pvs
+            .iter()
+            .map(|p| PvRow {
+                name: p.name.clone(),
+                scan_period_s: p.scan_period_ns as f64 / NS_PER_S as f64,
+                stall_ms_min: round3(p.stall_ns.min / 1e6),
+                stall_ms_mean: round3(p.stall_ns.mean / 1e6),
+                stall_ms_max: round3(p.stall_ns.max / 1e6),
+                server_gap_ms: round3(ns_to_ms(p.server_gap_ns)),
+                late_values: (p.late_values.mean * 10.0).round() / 10.0,
+                missed_values: p.missed_values,
+                disconnect_share: p.disconnect_share,
+                throttled_gap_ms: round3(ns_to_ms(p.throttled_gap_ns)),
+            })
+            .collect(),
         passes: o
             .passes
             .iter()
@@ -332,7 +375,42 @@ pub fn render_run(r: &RunReport, params: &ModelParams, twin: Option<&Twin>) -> S
     for (k, v) in lines {
         s.push_str(&format!("{k:<w$}  {v}\n"));
     }
+    if !r.pvs.is_empty() {
+        s.push('\n');
+        s.push_str(&pv_table(r));
+    }
     s
+}
+
+/// What each PV's clients see: stall in client time, the IOC's own gap, late values.
+pub fn pv_table(r: &RunReport) -> String {
+    let mut t = Table::new(&[
+        "PV",
+        "scan s",
+        "stall s min",
+        "mean",
+        "max",
+        "server gap ms",
+        "late values",
+        "disconnect",
+    ]);
+    for p in &r.pvs {
+        t.row(vec![
+            p.name.clone(),
+            format!("{}", p.scan_period_s),
+            format!("{:.2}", p.stall_ms_min / 1e3),
+            format!("{:.2}", p.stall_ms_mean / 1e3),
+            format!("{:.2}", p.stall_ms_max / 1e3),
+            format!("{:.1}", p.server_gap_ms),
+            format!("{:.1}", p.late_values),
+            if p.disconnect_share == 0.0 {
+                "no".into()
+            } else {
+                format!("{:.0} %", p.disconnect_share * 100.0)
+            },
+        ]);
+    }
+    t.render()
 }
 
 /// The human-readable summary of a Monte Carlo batch.

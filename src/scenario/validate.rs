@@ -4,8 +4,8 @@
 
 use super::schema::{PvSection, ScenarioFile};
 use crate::model::params::{
-    Guest, Link, Migration, ModelParams, Network, Phase, Postcopy, Storage, StorageKind,
-    Switchover, Workload,
+    Clients, Guest, Link, Migration, ModelParams, Network, Phase, Postcopy, Pv, Storage,
+    StorageKind, Switchover, Workload,
 };
 use crate::model::qemu;
 use crate::units::{KIB, MIB, mbit_s_to_bytes_per_s, mib_s_to_bytes_per_s, ms_to_ns, s_to_ns};
@@ -513,6 +513,28 @@ pub fn to_params(f: &ScenarioFile) -> Result<ModelParams, Vec<FieldProblem>> {
         "s",
     );
 
+    let relearn = c.value(
+        "network.relearn_ms",
+        n.relearn_ms,
+        500.0,
+        closed(0.0, 600_000.0),
+        "ms",
+    );
+    let rto_min = c.value(
+        "network.tcp_rto_min_ms",
+        n.tcp_rto_min_ms,
+        200.0,
+        closed(1.0, 120_000.0),
+        "ms",
+    );
+    let conn_tmo = c.value(
+        "network.ca_conn_tmo_s",
+        n.ca_conn_tmo_s,
+        30.0,
+        closed(0.1, 86_400.0),
+        "s",
+    );
+
     check_pvs(&mut c, &f.pvs);
 
     if !c.problems.is_empty() {
@@ -571,7 +593,23 @@ pub fn to_params(f: &ScenarioFile) -> Result<ModelParams, Vec<FieldProblem>> {
             bridge_stp: n.bridge_stp.unwrap_or(false),
             forward_delay_ns: s_to_ns(fwd),
             ping_interval_ns: s_to_ns(ping),
+            relearn_ns: ms_to_ns(relearn),
         },
+        clients: Clients {
+            tcp_rto_min_ns: ms_to_ns(rto_min),
+            tcp_rto_max_ns: s_to_ns(120.0),
+            ca_conn_tmo_ns: s_to_ns(conn_tmo),
+            ca_echo_timeout_ns: s_to_ns(5.0),
+        },
+        pvs: f
+            .pvs
+            .iter()
+            .map(|pv| Pv {
+                name: pv.name.clone(),
+                scan_period_ns: s_to_ns(pv.scan_period_s),
+                counting_modulo: pv.counting_modulo,
+            })
+            .collect(),
     })
 }
 
