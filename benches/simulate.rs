@@ -1,10 +1,12 @@
 //! Simulator speed: a 4 GiB seed-scale migration (target: 5 ms or less) and a 1 TiB
 //! guest at 10 Gb/s with 1 M page writes/s (target: at least 500 times faster than the
-//! migration it models). Run with `cargo bench --bench simulate`.
+//! migration it models), and a 1000-scenario sweep (target: 10 s or less on 2 cores).
+//! Run with `cargo bench --bench simulate`.
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use migbench::model::{ModelParams, simulate};
 use migbench::scenario;
+use migbench::whatif::{sweep, vary};
 use std::hint::black_box;
 use std::path::Path;
 use std::time::Instant;

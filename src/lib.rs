@@ -7,8 +7,10 @@
 
 pub mod bundle;
 pub mod model;
+pub mod par;
 pub mod report;
 pub mod scenario;
 pub mod sim;
 pub mod trace;
 pub mod units;
+pub mod whatif;

@@ -2,6 +2,7 @@
 
 mod progress;
 mod simulate;
+mod sweep;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -33,6 +34,7 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     Simulate(simulate::Args),
+    Sweep(sweep::Args),
 }
 
 /// Parses the command line, runs the command and maps errors to exit codes.
@@ -40,6 +42,7 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match &cli.command {
         Command::Simulate(a) => simulate::run(a, cli.json),
+        Command::Sweep(a) => sweep::run(a, cli.json),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

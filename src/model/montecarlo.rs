@@ -83,32 +83,8 @@ pub fn run_batch(
     threads: usize,
     on_done: &(dyn Fn() + Sync),
 ) -> Vec<Outcome> {
-    let threads = threads.max(1).min(runs.max(1) as usize);
-    let next = std::sync::atomic::AtomicU64::new(0);
-    let mut all: Vec<(u64, Outcome)> = std::thread::scope(|s| {
-        let handles: Vec<_> = (0..threads)
-            .map(|_| {
-                s.spawn(|| {
-                    let mut mine = Vec::new();
-                    loop {
-                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        if i >= runs {
-                            break;
-                        }
-                        mine.push((i, simulate(p, seed.wrapping_add(i))));
-                        on_done();
-                    }
-                    mine
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap_or_default())
-            .collect()
-    });
-    all.sort_by_key(|(i, _)| *i);
-    all.into_iter().map(|(_, o)| o).collect()
+    let seeds: Vec<u64> = (0..runs).map(|i| seed.wrapping_add(i)).collect();
+    crate::par::map(&seeds, threads, &|&s| simulate(p, s), on_done)
 }
 
 /// Summarises outcomes.

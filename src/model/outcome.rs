@@ -156,4 +156,7 @@ pub struct Outcome {
     pub alternatives: Alternatives,
     /// What the clients of each PV see (when completed).
     pub pvs: Vec<super::clients::PvImpact>,
+    /// Set when a run that could no longer converge was stopped early in its steady
+    /// state: from this time to `total_time_ns` it is extrapolated, not simulated.
+    pub extrapolated_from_ns: Option<Nanos>,
 }

@@ -109,7 +109,13 @@ struct Run<'a> {
     guest: GuestImpact,
     max_throttle_pct: f64,
     horizon_ns: Nanos,
+    best_pending_bytes: f64,
+    passes_since_best: u32,
 }
+
+/// Passes without a new low in pending bytes, with nothing left that could change
+/// the dynamics, after which a run is taken to be stuck (see [`Run::stuck`]).
+const STEADY_PASSES: u32 = 12;
 
 impl<'a> Run<'a> {
     fn new(p: &'a ModelParams, seed: u64, opts: RunOptions) -> Self {
@@ -140,6 +146,8 @@ impl<'a> Run<'a> {
             guest: GuestImpact::default(),
             max_throttle_pct: 0.0,
             horizon_ns: horizon_ns(p),
+            best_pending_bytes: f64::INFINITY,
+            passes_since_best: 0,
         }
     }
 
@@ -184,7 +192,7 @@ impl<'a> Run<'a> {
         if pending == 0.0 || pending < threshold {
             return Some(self.complete(now));
         }
-        if now >= self.horizon_ns {
+        if now >= self.horizon_ns || self.stuck(now, threshold) {
             return Some(self.give_up(now));
         }
 
@@ -248,6 +256,13 @@ impl<'a> Run<'a> {
         let page = self.p.guest.page_size_bytes;
         self.ac.on_sync(now, new, self.bytes_total as u64, page);
         self.close_pass(now, new, throttle);
+        let pending = self.pending_bytes();
+        if pending < self.best_pending_bytes * 0.999 {
+            self.best_pending_bytes = pending;
+            self.passes_since_best = 0;
+        } else {
+            self.passes_since_best += 1;
+        }
         self.last_sync_ns = now;
         self.max_throttle_pct = self.max_throttle_pct.max(self.ac.throttle_pct);
         new
@@ -358,13 +373,43 @@ impl<'a> Run<'a> {
         o
     }
 
+    /// A steady state that cannot converge: throttling can rise no further, no load
+    /// phase is ahead, no post-copy switch is due, and pending bytes have made no new
+    /// low for [`STEADY_PASSES`] passes while staying well above the threshold. The
+    /// rest of the run until the timeout is then extrapolated, not simulated.
+    fn stuck(&self, now: Nanos, threshold: f64) -> bool {
+        let phases_ahead = self.p.workload.phases.iter().any(|ph| ph.start_ns > now);
+        self.passes_since_best >= STEADY_PASSES
+            && !self.ac.can_throttle_more()
+            && !phases_ahead
+            && self.p.migration.postcopy == Postcopy::Off
+            && self.best_pending_bytes > 1.25 * threshold
+    }
+
+    /// Gives up at the horizon; a run stopped early in a steady state is extrapolated
+    /// to it: the sender stays busy at its rate, the throttle stays where it is.
     fn give_up(&mut self, now: Nanos) -> Outcome {
         let verdict = if self.p.migration.postcopy_available {
             Verdict::NeedsPostcopy
         } else {
             Verdict::NeedsOffline
         };
-        self.finish(now, Downtime::default(), verdict, false, false)
+        let end = self.horizon_ns.max(now);
+        let rest = end - now;
+        let extrapolated_from_ns = (rest > 0).then_some(now);
+        if rest > 0 {
+            self.bytes_total += send_rate(self.p) * rest as f64 / NS_PER_S as f64;
+            let pct = self.ac.throttle_pct;
+            if pct > 0.0 {
+                let interval = self.p.network.ping_interval_ns.max(1);
+                self.guest.throttled_ns += rest;
+                self.guest.late_probes +=
+                    rest as f64 / interval as f64 * guest::late_fraction(pct, interval);
+            }
+        }
+        let mut o = self.finish(end, Downtime::default(), verdict, false, false);
+        o.extrapolated_from_ns = extrapolated_from_ns;
+        o
     }
 
     fn finish(
@@ -408,6 +453,7 @@ impl<'a> Run<'a> {
             postcopy_used: postcopy,
             alternatives,
             pvs,
+            extrapolated_from_ns: None,
         }
     }
 

@@ -1,5 +1,7 @@
 //! Reports: model outcomes and replays turned into what people read (tables) and
 //! what scripts read (JSON with units in every field name).
 
+pub mod plot;
 pub mod simulate;
+pub mod sweep;
 pub mod table;

@@ -123,6 +123,8 @@ pub struct RunReport {
     pub postcopy_downtime_ms: f64,
     /// Predicted time the guest runs degraded in post-copy, ms.
     pub postcopy_degraded_ms: f64,
+    /// When a stuck run was stopped and the rest extrapolated to the timeout, ms.
+    pub extrapolated_from_ms: Option<f64>,
     /// What the clients of each PV see.
     pub pvs: Vec<PvRow>,
     /// The passes.
@@ -161,6 +163,7 @@ pub fn run_report(scenario: &str, o: &Outcome) -> RunReport {
         offline_downtime_ms: round3(ns_to_ms(o.alternatives.offline_downtime_ns)),
         postcopy_downtime_ms: round3(ns_to_ms(o.alternatives.postcopy_downtime_ns)),
         postcopy_degraded_ms: round3(ns_to_ms(o.alternatives.postcopy_degraded_ns)),
+        extrapolated_from_ms: o.extrapolated_from_ns.map(|t| round3(ns_to_ms(t))),
         pvs: o
             .pvs
             .iter()
@@ -334,6 +337,16 @@ pub fn render_run(r: &RunReport, params: &ModelParams, twin: Option<&Twin>) -> S
             "downtime".into(),
             "none: pre-copy did not converge in the time allowed".into(),
         ));
+        if let Some(t) = r.extrapolated_from_ms {
+            lines.push((
+                "steady state".into(),
+                format!(
+                    "from {:.1} s no pass got closer to the threshold and nothing could change that: \
+                     the rest, to the timeout, is extrapolated",
+                    t / 1e3
+                ),
+            ));
+        }
     }
     if r.max_throttle_pct > 0.0 {
         lines.push((
