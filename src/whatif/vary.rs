@@ -132,7 +132,7 @@ pub fn apply(base: &ScenarioFile, settings: &[(&str, f64)]) -> Result<ModelParam
     }
     let file: ScenarioFile = doc
         .try_into()
-        .map_err(|e: toml::de::Error| format!("{}", e.message()))?;
+        .map_err(|e: toml::de::Error| e.message().to_string())?;
     scenario::from_file(&file).map_err(|problems| {
         problems
             .iter()
