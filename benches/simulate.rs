@@ -78,6 +78,20 @@ fn bench(c: &mut Criterion) {
     g.bench_function("1 TiB at 10 Gb/s, 1 M writes/s", |b| {
         b.iter(|| simulate(black_box(&tib), 1))
     });
+    // 40 write rates x 25 working sets on the heavy-CPU seed scenario, two threads.
+    let base = scenario::load(Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/scenarios/ihep-heavy-cpu.toml"
+    )))
+    .expect("shipped scenario")
+    .file;
+    let grid = [
+        vary::parse("write_rate=1000..40000:40").expect("spec"),
+        vary::parse("wws=16..256:25:log").expect("spec"),
+    ];
+    g.bench_function("sweep of 1000 scenarios, 2 threads", |b| {
+        b.iter(|| sweep::run(black_box(&base), &grid, 1, 2, &|| {}).expect("sweep"))
+    });
     g.finish();
 }
 
