@@ -1,5 +1,6 @@
 //! Command-line parsing and dispatch.
 
+mod advise;
 mod progress;
 mod simulate;
 mod sweep;
@@ -35,6 +36,7 @@ struct Cli {
 enum Command {
     Simulate(simulate::Args),
     Sweep(sweep::Args),
+    Advise(advise::Args),
 }
 
 /// Parses the command line, runs the command and maps errors to exit codes.
@@ -43,6 +45,7 @@ pub fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Simulate(a) => simulate::run(a, cli.json),
         Command::Sweep(a) => sweep::run(a, cli.json),
+        Command::Advise(a) => advise::run(a, cli.json),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

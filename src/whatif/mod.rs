@@ -1,5 +1,6 @@
 //! What-if questions on a scenario: sweeps over a load or a link parameter, and the
 //! convergence map they draw.
 
+pub mod advise;
 pub mod sweep;
 pub mod vary;
