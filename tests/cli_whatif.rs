@@ -142,3 +142,38 @@ fn bad_what_if_input_exits_2() {
         );
     }
 }
+
+#[test]
+fn evacuation_of_a_host() {
+    let text = ok(&[
+        "evacuate",
+        "scenarios/ihep-epics-demo.toml",
+        "scenarios/non-converging.toml",
+        "--copies",
+        "2",
+        "--parallel",
+        "2",
+        "--order",
+        "smallest-first",
+    ]);
+    insta::assert_snapshot!("evacuate_mixed_two_at_a_time", text);
+    let v: serde_json::Value = serde_json::from_str(&ok(&[
+        "evacuate",
+        "scenarios/ihep-epics-demo.toml",
+        "--copies",
+        "4",
+        "--parallel",
+        "4",
+        "--json",
+        "--link-mbit-s",
+        "400",
+    ]))
+    .unwrap();
+    let vms = v["vms"].as_array().unwrap();
+    assert_eq!(vms.len(), 4);
+    // Four at once on 400 Mbit/s: each gets a quarter of the payload rate.
+    assert!(
+        (vms[0]["link_share_mbit_s"].as_f64().unwrap() - 400.0 * 1448.0 / 1538.0 / 4.0).abs()
+            < 1e-6
+    );
+}

@@ -1,6 +1,7 @@
 //! Command-line parsing and dispatch.
 
 mod advise;
+mod evacuate;
 mod progress;
 mod simulate;
 mod sweep;
@@ -37,6 +38,7 @@ enum Command {
     Simulate(simulate::Args),
     Sweep(sweep::Args),
     Advise(advise::Args),
+    Evacuate(evacuate::Args),
 }
 
 /// Parses the command line, runs the command and maps errors to exit codes.
@@ -46,6 +48,7 @@ pub fn main() -> ExitCode {
         Command::Simulate(a) => simulate::run(a, cli.json),
         Command::Sweep(a) => sweep::run(a, cli.json),
         Command::Advise(a) => advise::run(a, cli.json),
+        Command::Evacuate(a) => evacuate::run(a, cli.json),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -2,5 +2,6 @@
 //! convergence map they draw.
 
 pub mod advise;
+pub mod evacuate;
 pub mod sweep;
 pub mod vary;
