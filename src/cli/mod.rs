@@ -1,6 +1,8 @@
 //! Command-line parsing and dispatch.
 
+mod lab;
 mod progress;
+mod record;
 mod simulate;
 
 use clap::{Parser, Subcommand};
@@ -33,6 +35,8 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     Simulate(simulate::Args),
+    Record(record::Args),
+    Lab(lab::Args),
 }
 
 /// Parses the command line, runs the command and maps errors to exit codes.
@@ -40,6 +44,8 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match &cli.command {
         Command::Simulate(a) => simulate::run(a, cli.json),
+        Command::Record(a) => record::run(a, cli.json),
+        Command::Lab(a) => lab::run(a, cli.json),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
