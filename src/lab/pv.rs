@@ -263,6 +263,7 @@ mod monitor {
         let mut poll = tokio::time::interval(STATE_POLL);
         poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut connected = true;
+        let mut watcher_seen_up = false;
         loop {
             tokio::select! {
                 item = sub.next() => match item {
@@ -289,6 +290,12 @@ mod monitor {
                 _ = poll.tick() => {
                     if let Some(w) = &watcher {
                         let up = w.field_type().is_ok();
+                        // the watcher connects a moment after the monitored channel:
+                        // until it has been up once, its state says nothing
+                        watcher_seen_up |= up;
+                        if !watcher_seen_up {
+                            continue;
+                        }
                         if connected && !up {
                             write_line(&out, &disconnected_line(&name, SystemTime::now()));
                             disconnects.fetch_add(1, Ordering::Relaxed);

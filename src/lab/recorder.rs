@@ -110,6 +110,8 @@ pub struct RunResult {
     pub completed_stats: Option<JobSample>,
     /// Largest iteration seen while sampling.
     pub max_iteration: u64,
+    /// The last sample taken while the job ran.
+    pub last_active: Option<JobSample>,
     /// Job-statistics samples written.
     pub samples: u64,
     /// Ping (transmitted, received) from its footer.
@@ -441,6 +443,7 @@ pub async fn record_run(
     let poller = JobPoller::new();
     let mut max_iteration = 0;
     let mut samples = 0;
+    let mut last_active = None;
     let mut completed_stats = None;
     let mut completed_from = "";
 
@@ -580,6 +583,7 @@ pub async fn record_run(
             let st = poller.state.lock().unwrap_or_else(|p| p.into_inner());
             max_iteration = st.max_iteration;
             samples = st.samples;
+            last_active = st.last_active.clone();
         }
 
         // --- the completed job's statistics ----------------------------------------
@@ -722,6 +726,7 @@ pub async fn record_run(
         placement: report,
         completed_stats,
         max_iteration,
+        last_active,
         samples,
         ping: ping_counts,
         ping_longest_gap,
