@@ -518,13 +518,16 @@ mod with_lab {
                 );
             }
         }
-        if let Some((_, r)) = results
-            .iter()
-            .find(|(_, r)| r.outcome == migbench::lab::bundle_writer::Outcome::Failed)
-        {
+        // a run that is not complete had a fault (failure, stall, lost recording):
+        // its bundle is kept, but the command did not do what was asked
+        if let Some((_, r)) = results.iter().find(|(_, r)| !r.complete) {
             bail!(
-                "migration failed: {} (bundle {} kept, marked incomplete)",
-                r.error.as_deref().unwrap_or("?"),
+                "{} run: {} (bundle {} kept, marked incomplete)",
+                r.outcome.as_str(),
+                r.error
+                    .as_deref()
+                    .or(r.abort_reason.as_deref())
+                    .unwrap_or("recording incomplete"),
                 r.dir.display()
             );
         }
@@ -557,7 +560,9 @@ mod with_lab {
         (
             c.and_then(|s| s.get_u64("time_elapsed"))
                 .map(|t| t as f64 / 1000.0),
-            r.completed_stats.as_ref().and_then(|s| s.get_u64("downtime")),
+            r.completed_stats
+                .as_ref()
+                .and_then(|s| s.get_u64("downtime")),
             c.and_then(|s| s.get_u64("memory_iteration"))
                 .or((r.max_iteration > 0).then_some(r.max_iteration)),
             c.and_then(|s| s.get_u64("memory_processed"))
