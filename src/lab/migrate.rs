@@ -130,12 +130,11 @@ pub fn version_string(v: u32) -> String {
 /// Which accelerator the running domain uses, asked from QEMU (`query-kvm`); falls
 /// back to the domain XML's type (`kvm` or `qemu` = TCG) if the monitor does not answer.
 pub fn accel(dom: &Domain) -> String {
-    if let Ok(reply) = dom.qemu_monitor_command(r#"{"execute":"query-kvm"}"#, 0) {
-        if let Ok(v) = serde_json::from_str::<serde_json::Value>(&reply) {
-            if let Some(enabled) = v["return"]["enabled"].as_bool() {
-                return if enabled { "kvm" } else { "tcg" }.into();
-            }
-        }
+    if let Ok(reply) = dom.qemu_monitor_command(r#"{"execute":"query-kvm"}"#, 0)
+        && let Ok(v) = serde_json::from_str::<serde_json::Value>(&reply)
+        && let Some(enabled) = v["return"]["enabled"].as_bool()
+    {
+        return if enabled { "kvm" } else { "tcg" }.into();
     }
     match dom.xml_desc(0) {
         Ok(x) if x.contains("<domain type='kvm'") || x.contains("<domain type=\"kvm\"") => {

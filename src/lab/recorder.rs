@@ -305,8 +305,10 @@ pub async fn record_run(
             Ok(a) => {
                 log.say(&format!("guest dirtier: {a}"));
                 recorded_workload = Workload::from_answer(&a);
-                if let (Some(w), Some(got)) = (cfg.workload, recorded_workload) {
-                    if w != got {
+                if let (Some(w), Some(got)) = (cfg.workload, recorded_workload)
+                    && w != got
+                {
+                    {
                         return Err(LabError::NotReady(format!(
                             "guest dirtier did not take the workload {w}: answered `{a}`"
                         )));
@@ -478,10 +480,10 @@ pub async fn record_run(
                 state: pstate,
                 stop: pstop,
             };
-            if let Ok(c) = Connect::open(Some(&suri)) {
-                if let Ok(dom) = c.lookup_domain_by_name(&name) {
-                    p.run(&dom, &mut jf, period);
-                }
+            if let Ok(c) = Connect::open(Some(&suri))
+                && let Ok(dom) = c.lookup_domain_by_name(&name)
+            {
+                p.run(&dom, &mut jf, period);
             }
         });
         let spec = cfg.spec.clone();
@@ -507,14 +509,17 @@ pub async fn record_run(
                     }
                 }
                 _ = tick.tick() => {
-                    let st = poller.state.lock().unwrap_or_else(|p| p.into_inner());
-                    if let Some(s) = &st.latest {
-                        rep.progress(&s.progress_text());
-                    }
-                    let stalled = st.saw_active
-                        && st.last_progress.is_some_and(|t| t.elapsed() >= cfg.stall);
-                    let first_pass_done = st.max_iteration >= 2;
-                    drop(st);
+                    let (stalled, first_pass_done) = {
+                        let st = poller.state.lock().unwrap_or_else(|p| p.into_inner());
+                        if let Some(s) = &st.latest {
+                            rep.progress(&s.progress_text());
+                        }
+                        (
+                            st.saw_active
+                                && st.last_progress.is_some_and(|t| t.elapsed() >= cfg.stall),
+                            st.max_iteration >= 2,
+                        )
+                    };
                     if t0.elapsed() >= cfg.timeout {
                         abort_reason = Some(format!("timeout after {} s", cfg.timeout.as_secs_f64()));
                     } else if stalled {
