@@ -35,7 +35,7 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     Simulate(simulate::Args),
-    Record(record::Args),
+    Record(Box<record::Args>),
     Lab(lab::Args),
 }
 
