@@ -642,7 +642,9 @@ pub async fn record_run(
                 s.get_u64("downtime").map_or("?".into(), |d| d.to_string())
             ));
         } else {
-            log.say("no completed job statistics (libvirt keeps none for an aborted job)");
+            log.say(
+                "no completed job statistics on either host (libvirt keeps none for an aborted job, nor a transient source)",
+            );
         }
         drop((sconn, dconn));
     }
