@@ -7,7 +7,9 @@
 #   tests (tests/lab_faults.rs: destination QEMU killed, link down, SIGINT), and
 #   tears the lab down whatever happened. Bounded after the build: LAB_E2E_BUDGET
 #   seconds (600).
-# usage: sh tests/lab-e2e.sh
+# usage: sh tests/lab-e2e.sh                 the whole test
+#        sh tests/lab-e2e.sh --install-only  only the build dependencies (for a CI step
+#                                            that runs clippy --all-features first)
 set -eu
 cd "$(dirname "$0")/.."
 if [ "$(id -u)" != 0 ]; then
@@ -27,6 +29,8 @@ if [ -n "$missing" ]; then
     apt-get install -y -qq --no-install-recommends $missing >/dev/null
 fi
 
+[ "${1:-}" = --install-only ] && exit 0
+
 echo "lab-e2e: building with --features lab"
 nice cargo build --release --features lab --tests --bins -q
 
@@ -39,12 +43,19 @@ export LAB="$(mktemp -d /tmp/migbench-lab-e2e.XXXXXX)"
 export LAB_NS_PREFIX="mre$$-" LAB_STORAGE=none LAB_GUEST_MIB=256
 export MIGBENCH_LAB=1 MIGBENCH_LAB_OUT="$LAB/bundles"
 down() {
+    rc=$?
     trap - EXIT INT TERM
+    if [ "$rc" != 0 ] && [ -d "$MIGBENCH_LAB_OUT" ]; then
+        keep=/tmp/migbench-lab-e2e-bundles.$$
+        cp -r "$MIGBENCH_LAB_OUT" "$keep" && echo "lab-e2e: bundles kept in $keep"
+    fi
+    rm -f "$LAB.up.log"
     echo "lab-e2e: tearing the lab down"
     timeout 120 lab/down.sh >/dev/null 2>&1 || echo "lab-e2e: down.sh failed" >&2
     for ns in sw hA hB cl; do
-        if [ -e "/run/netns/$LAB_NS_PREFIX$ns" ]; then echo "lab-e2e: namespace $LAB_NS_PREFIX$ns left behind" >&2; fi
+        if [ -e "/run/netns/$LAB_NS_PREFIX$ns" ]; then echo "lab-e2e: namespace $LAB_NS_PREFIX$ns left behind" >&2; rc=1; fi
     done
+    exit "$rc"
 }
 trap down EXIT
 trap 'exit 130' INT TERM
