@@ -261,8 +261,8 @@ mod with_lab {
         if !(0.002..=10.0).contains(&args.ping_interval_s) {
             return Err(BadInput("--ping-interval-s must be 0.002..10".into()).into());
         }
-        if args.timeout_s < 1.0 {
-            return Err(BadInput("--timeout-s must be at least 1".into()).into());
+        if args.timeout_s < 1.0 || args.stall_s < 1.0 {
+            return Err(BadInput("--timeout-s and --stall-s must be at least 1".into()).into());
         }
         Ok(())
     }
