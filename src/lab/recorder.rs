@@ -559,6 +559,7 @@ pub async fn record_run(
             }
         }
         migrate_wall_s = t0.elapsed().as_secs_f64();
+        rep.progress("job ended: collecting its statistics, recording the tail");
         outcome = match (&result, &abort_reason) {
             (Some(Ok(())), _) => Outcome::Completed,
             (_, Some(_)) => Outcome::Aborted,
