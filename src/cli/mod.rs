@@ -2,7 +2,9 @@
 
 mod advise;
 mod evacuate;
+mod lab;
 mod progress;
+mod record;
 mod simulate;
 mod sweep;
 
@@ -39,6 +41,8 @@ enum Command {
     Sweep(sweep::Args),
     Advise(advise::Args),
     Evacuate(evacuate::Args),
+    Record(Box<record::Args>),
+    Lab(lab::Args),
 }
 
 /// Parses the command line, runs the command and maps errors to exit codes.
@@ -49,6 +53,8 @@ pub fn main() -> ExitCode {
         Command::Sweep(a) => sweep::run(a, cli.json),
         Command::Advise(a) => advise::run(a, cli.json),
         Command::Evacuate(a) => evacuate::run(a, cli.json),
+        Command::Record(a) => record::run(a, cli.json),
+        Command::Lab(a) => lab::run(a, cli.json),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
