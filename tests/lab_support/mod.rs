@@ -157,12 +157,11 @@ pub fn wait_for_job(bundle: &Path, mib: u64, limit: Duration) -> bool {
     while t0.elapsed() < limit {
         if let Ok(text) = std::fs::read_to_string(bundle.join("jobstats.jsonl")) {
             for l in text.lines().rev().take(3) {
-                if let Ok(v) = serde_json::from_str::<serde_json::Value>(l) {
-                    if v["type"] == "unbounded"
-                        && v["memory_processed"].as_u64().unwrap_or(0) >= mib << 20
-                    {
-                        return true;
-                    }
+                if let Ok(v) = serde_json::from_str::<serde_json::Value>(l)
+                    && v["type"] == "unbounded"
+                    && v["memory_processed"].as_u64().unwrap_or(0) >= mib << 20
+                {
+                    return true;
                 }
             }
         }
