@@ -5,4 +5,5 @@
 //! ([`sim`]), the scenario files that drive it ([`scenario`]), and the parsers for
 //! the raw recordings users bring ([`trace`]). The `migbench` binary is the CLI.
 
+pub mod replay;
 pub mod trace;
