@@ -2,7 +2,6 @@
 //! Fuzzes the Archiver Appliance CSV parser: any bytes give a result or an error, never a panic.
 
 use libfuzzer_sys::fuzz_target;
-use migbench::replay::observed;
 use migbench::trace;
 
 fuzz_target!(|data: &[u8]| {

@@ -70,6 +70,18 @@ pub enum TraceError {
         /// Format the content looks like.
         detected: String,
     },
+    /// A manifest entry naming a file that is not there (or cannot be read).
+    #[error("{manifest}:{line}: [[files]] entry names {path:?}, which cannot be read: {reason}")]
+    MissingFile {
+        /// The manifest file.
+        manifest: String,
+        /// 1-based line of the entry's `path` in the manifest.
+        line: usize,
+        /// The path as written in the manifest.
+        path: String,
+        /// The operating system's reason.
+        reason: String,
+    },
     /// A caller-supplied option that cannot be used (e.g. an unknown time zone).
     #[error("{file}: {message}")]
     Option {
@@ -96,7 +108,8 @@ impl TraceError {
         match self {
             TraceError::Syntax { line, .. }
             | TraceError::OutOfOrder { line, .. }
-            | TraceError::NotText { line, .. } => Some(*line),
+            | TraceError::NotText { line, .. }
+            | TraceError::MissingFile { line, .. } => Some(*line),
             _ => None,
         }
     }

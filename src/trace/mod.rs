@@ -8,6 +8,7 @@
 //! normalised series each for replay.
 
 pub mod archiver;
+pub mod bundle;
 pub mod camonitor;
 pub mod domjobinfo;
 pub mod error;
