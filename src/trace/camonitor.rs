@@ -14,7 +14,7 @@
 //! are skipped when a recorder merged the streams.
 
 use super::error::{Skip, TraceError, numbered_lines};
-use super::time::{UtcOffset, parse_datetime_prefix, parse_decimal_seconds_ns};
+use super::time::{DateCache, UtcOffset, parse_datetime_prefix, parse_decimal_seconds_ns};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
@@ -193,9 +193,9 @@ enum Stamp {
 
 /// Parses a stamp at the start of `b`; returns it and the bytes used.
 #[inline]
-fn parse_stamp(b: &[u8]) -> Option<(Stamp, usize)> {
+fn parse_stamp(b: &[u8], dates: &mut DateCache) -> Option<(Stamp, usize)> {
     match b.first()? {
-        b'0'..=b'9' => parse_datetime_prefix(b).map(|(ns, n)| (Stamp::Abs(ns), n)),
+        b'0'..=b'9' => dates.datetime_prefix(b).map(|(ns, n)| (Stamp::Abs(ns), n)),
         b'<' if b.starts_with(b"<undefined>") => Some((Stamp::Undefined, 11)),
         b'+' | b'-' => {
             let n = 1 + b
@@ -213,13 +213,13 @@ fn parse_stamp(b: &[u8]) -> Option<(Stamp, usize)> {
 
 /// Parses a client stamp `(...)` at the start of `b` (inner padding allowed for deltas).
 #[inline]
-fn parse_client(b: &[u8]) -> Option<(Stamp, usize)> {
+fn parse_client(b: &[u8], dates: &mut DateCache) -> Option<(Stamp, usize)> {
     if b.first() != Some(&b'(') {
         return None;
     }
     let close = b.iter().position(|&c| c == b')')?;
     let inner = trim_spaces(b.get(1..close)?);
-    let (st, n) = parse_stamp(inner)?;
+    let (st, n) = parse_stamp(inner, dates)?;
     (n == inner.len()).then_some((st, close + 1))
 }
 
@@ -314,6 +314,7 @@ pub fn parse(
     let mut res = Resolver::default();
     let mut last_client: Option<i64> = None;
     let mut in_exception = false;
+    let mut dates = DateCache::default();
     let mut meaningful = 0usize;
     let off = opts.utc_offset;
     for (no, line) in numbered_lines(text) {
@@ -365,7 +366,13 @@ pub fn parse(
             && log.pvs.get(last as usize).map(String::as_str) == Some(name)
         {
             last
-        } else if let Some(&i) = index.get(name) {
+        } else if let Some(i) = (log.pvs.len() <= 16)
+            .then(|| log.pvs.iter().position(|p| p == name))
+            .flatten()
+        {
+            // Few PVs: a scan beats hashing the name on every line.
+            u32::try_from(i).unwrap_or(u32::MAX)
+        } else if let Some(&i) = (log.pvs.len() > 16).then(|| index.get(name)).flatten() {
             i
         } else {
             let i = u32::try_from(log.pvs.len()).unwrap_or(u32::MAX);
@@ -392,7 +399,7 @@ pub fn parse(
         }
         let mut server = None;
         let mut client = None;
-        if let Some((st, n)) = parse_stamp(rest) {
+        if let Some((st, n)) = parse_stamp(rest, &mut dates) {
             server = Some(st);
             rest = rest.get(n..).unwrap_or(&[]);
             if sep == b' ' && matches!(st, Stamp::Delta(_)) {
@@ -402,7 +409,7 @@ pub fn parse(
         if sep == b' ' && server.is_none() {
             rest = trim_spaces(rest);
         }
-        if let Some((st, n)) = parse_client(rest) {
+        if let Some((st, n)) = parse_client(rest, &mut dates) {
             client = Some(st);
             rest = rest.get(n..).unwrap_or(&[]);
         }
@@ -450,7 +457,8 @@ pub fn parse(
         }) else {
             return err("a separator and a value after the stamps");
         };
-        let Ok(vs) = std::str::from_utf8(vb) else {
+        // vb is a tail of the line cut after ASCII bytes, so it starts on a char boundary.
+        let Some(vs) = line.get(line.len() - vb.len()..) else {
             return err("UTF-8 text");
         };
         let vs = vs.trim_end_matches(|c: char| c == sep_c || c == ' ');

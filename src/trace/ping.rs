@@ -16,7 +16,7 @@
 //! into a monotonic `seq` so an hour-long 0.1 s trace keeps its order.
 
 use super::error::{Skip, TraceError, numbered_lines};
-use super::time::{NS_PER_S, parse_decimal_seconds_ns};
+use super::time::{NS_PER_S, decimal_seconds_ns};
 use serde::Serialize;
 
 /// What the parser expects, used in error messages.
@@ -208,8 +208,7 @@ pub(crate) fn split_bracket_stamp(b: &[u8]) -> Result<(Option<i64>, &[u8]), ()> 
     }
     let close = b.iter().position(|&c| c == b']').ok_or(())?;
     let inner = b.get(1..close).ok_or(())?;
-    let s = std::str::from_utf8(inner).map_err(|_| ())?;
-    let t = parse_decimal_seconds_ns(s).ok_or(())?;
+    let t = decimal_seconds_ns(inner).ok_or(())?;
     let rest = b.get(close + 1..).ok_or(())?;
     Ok((Some(t), rest.strip_prefix(b" ").unwrap_or(rest)))
 }

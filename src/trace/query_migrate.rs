@@ -143,6 +143,10 @@ fn classify(v: serde_json::Value) -> Result<Doc, String> {
     };
     match &inner {
         serde_json::Value::Object(m) if m.is_empty() => return Ok(Doc::Noise("empty QMP reply")),
+        // QEMU always reports "status"; without it this is some other document.
+        serde_json::Value::Object(m) if !m.contains_key("status") => {
+            return Err("a MigrationInfo object with \"status\"".into());
+        }
         serde_json::Value::Object(_) => {}
         _ => return Ok(Doc::Noise("QMP reply that is not migration info")),
     }

@@ -176,9 +176,9 @@ pub(crate) fn parse_clock(b: &[u8]) -> Option<(i64, usize)> {
     if b.len() < 8 || b.get(2) != Some(&b':') || b.get(5) != Some(&b':') {
         return None;
     }
-    let h = digits_u32(b.get(0..2)?)?;
-    let mi = digits_u32(b.get(3..5)?)?;
-    let s = digits_u32(b.get(6..8)?)?;
+    let h = d2(b, 0)?;
+    let mi = d2(b, 3)?;
+    let s = d2(b, 6)?;
     // 60 allows a leap second as printed by strftime.
     if h > 23 || mi > 59 || s > 60 {
         return None;
@@ -221,6 +221,49 @@ pub(crate) fn parse_datetime_prefix(b: &[u8]) -> Option<(i64, usize)> {
     ))
 }
 
+/// Remembers the last date parsed: log lines share their date, so the calendar arithmetic
+/// is done once per day of log instead of once per line.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct DateCache {
+    key: [u8; 10],
+    days: i64,
+    valid: bool,
+}
+
+impl DateCache {
+    /// Like [`parse_datetime_prefix`], reusing the day count when the date text repeats.
+    #[inline]
+    pub(crate) fn datetime_prefix(&mut self, b: &[u8]) -> Option<(i64, usize)> {
+        let key = b.get(..10)?;
+        let days = if self.valid && key == self.key {
+            self.days
+        } else {
+            let d = parse_date(b)?;
+            self.key.copy_from_slice(key);
+            self.days = d;
+            self.valid = true;
+            d
+        };
+        match b.get(10) {
+            Some(b' ') | Some(b'T') => {}
+            _ => return None,
+        }
+        let (ns, used) = parse_clock(b.get(11..)?)?;
+        Some((
+            days.checked_mul(86_400 * NS_PER_S)?.checked_add(ns)?,
+            11 + used,
+        ))
+    }
+}
+
+/// Value of two ASCII digits.
+#[inline]
+fn d2(b: &[u8], at: usize) -> Option<u32> {
+    let h = b.get(at)?.wrapping_sub(b'0');
+    let l = b.get(at + 1)?.wrapping_sub(b'0');
+    (h <= 9 && l <= 9).then_some(u32::from(h) * 10 + u32::from(l))
+}
+
 /// Parses an RFC 3339 / ISO 8601 stamp with zone ("2026-11-26T01:02:03.5Z", "...+01:00").
 pub fn parse_rfc3339_ns(s: &str) -> Option<i64> {
     let b = s.trim().as_bytes();
@@ -233,7 +276,12 @@ pub fn parse_rfc3339_ns(s: &str) -> Option<i64> {
 /// Parses non-negative decimal seconds ("1764118000.123456") into nanoseconds, exactly.
 #[inline]
 pub fn parse_decimal_seconds_ns(s: &str) -> Option<i64> {
-    let b = s.as_bytes();
+    decimal_seconds_ns(s.as_bytes())
+}
+
+/// [`parse_decimal_seconds_ns`] on bytes.
+#[inline]
+pub(crate) fn decimal_seconds_ns(b: &[u8]) -> Option<i64> {
     let (neg, b) = match b.first() {
         Some(b'-') => (true, b.get(1..)?),
         _ => (false, b),
