@@ -73,7 +73,7 @@ fn camonitor_log() -> String {
     let mut i: u64 = 0;
     while s.len() < TARGET_BYTES {
         let t = t0 + i * 100_000;
-        let (name, value) = if i % 2 == 0 {
+        let (name, value) = if i.is_multiple_of(2) {
             ("rootHost:calcExample", format!("{}", (i / 2) % 10))
         } else {
             (
@@ -86,7 +86,7 @@ fn camonitor_log() -> String {
         s.push('(');
         stamp(&mut s, t + 1200 + (i * 37) % 900);
         s.push(')');
-        if i % 97 == 0 {
+        if i.is_multiple_of(97) {
             let _ = writeln!(s, " {value} HIGH MINOR");
         } else {
             let _ = writeln!(s, " {value}  ");

@@ -368,7 +368,7 @@ fn median(v: &mut [f64]) -> Option<f64> {
     v.sort_by(f64::total_cmp);
     let n = v.len();
     let m = v.get(n / 2).copied()?;
-    Some(if n % 2 == 0 {
+    Some(if n.is_multiple_of(2) {
         (v.get(n / 2 - 1).copied()? + m) / 2.0
     } else {
         m

@@ -188,6 +188,8 @@ pub fn ping_interval_ms(command: Option<&str>) -> Option<f64> {
 /// A raw file parsed according to its manifest entry.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "format", content = "data", rename_all = "kebab-case")]
+// One value per file: boxing the variants would buy nothing.
+#[allow(clippy::large_enum_variant)]
 pub enum Parsed {
     /// iputils ping.
     Ping(ping::PingLog),

@@ -461,7 +461,7 @@ pub fn parse(
         let Some(vs) = line.get(line.len() - vb.len()..) else {
             return err("UTF-8 text");
         };
-        let vs = vs.trim_end_matches(|c: char| c == sep_c || c == ' ');
+        let vs = vs.trim_end_matches([sep_c, ' ']);
         let (vs, alarm) = split_alarm(vs, sep_c);
         if vs.is_empty() {
             return err("a value after the stamps");

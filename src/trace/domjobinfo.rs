@@ -116,8 +116,7 @@ fn capacity(v: &str, per_s: bool) -> Option<u64> {
         _ => return None,
     };
     let bytes = num * scale;
-    (bytes.is_finite() && bytes >= 0.0 && bytes < 1.8e19 && it.next().is_none())
-        .then(|| bytes.round() as u64)
+    ((0.0..1.8e19).contains(&bytes) && it.next().is_none()).then(|| bytes.round() as u64)
 }
 
 /// Parses "1234 ms" / "1234 pages/s" / "1234" (with any padding) for the given suffix.

@@ -157,11 +157,9 @@ pub fn text_from_bytes<'a>(
 
 /// Iterates the lines of `text` with 1-based numbers, without the `\n` / `\r\n` ends.
 pub(crate) fn numbered_lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
-    text.split('\n').enumerate().filter_map(move |(i, l)| {
-        let l = l.strip_suffix('\r').unwrap_or(l);
-        // split yields one empty tail after a final newline: not a line of the file.
-        Some((i + 1, l))
-    })
+    text.split('\n')
+        .enumerate()
+        .map(|(i, l)| (i + 1, l.strip_suffix('\r').unwrap_or(l)))
 }
 
 #[cfg(test)]

@@ -116,7 +116,7 @@ pub struct QueryMigrateLog {
 
 /// What one JSON document is.
 enum Doc {
-    Info(MigrationInfo),
+    Info(Box<MigrationInfo>),
     Noise(&'static str),
 }
 
@@ -151,7 +151,7 @@ fn classify(v: serde_json::Value) -> Result<Doc, String> {
         _ => return Ok(Doc::Noise("QMP reply that is not migration info")),
     }
     serde_json::from_value(inner)
-        .map(Doc::Info)
+        .map(|i| Doc::Info(Box::new(i)))
         .map_err(|e| format!("query-migrate fields ({e})"))
 }
 
@@ -175,7 +175,7 @@ pub fn parse(text: &str, source: &str) -> Result<QueryMigrateLog, TraceError> {
             Ok(Doc::Info(info)) => out.samples.push(QueryMigrateSample {
                 line,
                 t_unix_ns: None,
-                info,
+                info: *info,
             }),
             Ok(Doc::Noise(r)) => out.skipped.push(Skip { line, reason: r }),
             Err(what) => {
@@ -251,7 +251,7 @@ pub fn parse(text: &str, source: &str) -> Result<QueryMigrateLog, TraceError> {
             Ok(Doc::Info(info)) => out.samples.push(QueryMigrateSample {
                 line: no,
                 t_unix_ns: t,
-                info,
+                info: *info,
             }),
             Ok(Doc::Noise(r)) => out.skipped.push(Skip {
                 line: no,
