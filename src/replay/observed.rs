@@ -152,30 +152,32 @@ pub fn ping_outage(log: &PingLog, interval_ms: f64) -> PingOutage {
         && s.transmitted > 0
     {
         hi_seq = hi_seq.max(s.transmitted);
-        lo_seq = lo_seq.min((hi_seq + 1).saturating_sub(s.transmitted));
+        lo_seq = lo_seq.min(hi_seq.saturating_add(1).saturating_sub(s.transmitted));
     }
     // Guard against absurd ranges from hostile input: cap the walk.
     let span = hi_seq.saturating_sub(lo_seq).min(50_000_000);
-    hi_seq = lo_seq + span;
+    hi_seq = lo_seq.saturating_add(span);
     let send = |seq: u64| -> Option<i64> { probes.get(&seq).and_then(|p| p.send_ns) };
     let replied = |seq: u64| probes.get(&seq).is_some_and(|p| p.replied);
     let mut runs = Vec::new();
     let mut total_lost = 0u64;
-    let mut seq = lo_seq;
-    while seq <= hi_seq {
+    // Walk lo_seq..=hi_seq without stepping past u64::MAX.
+    let mut next = Some(lo_seq);
+    while let Some(seq) = next.filter(|&s| s <= hi_seq) {
         if replied(seq) {
-            seq += 1;
+            next = seq.checked_add(1);
             continue;
         }
         let a = seq;
-        while seq <= hi_seq && !replied(seq) {
-            seq += 1;
+        let mut b = seq;
+        while let Some(n) = b.checked_add(1).filter(|&n| n <= hi_seq && !replied(n)) {
+            b = n;
         }
-        let b = seq - 1;
+        next = b.checked_add(1);
         let lost = b - a + 1;
         total_lost += lost;
         let before = a.checked_sub(1).filter(|&p| p >= lo_seq && replied(p));
-        let after = Some(b + 1).filter(|&n| n <= hi_seq && replied(n));
+        let after = b.checked_add(1).filter(|&n| n <= hi_seq && replied(n));
         let lo = match (send(a), send(b)) {
             (Some(x), Some(y)) if y >= x => (y - x) as f64 / NS_PER_MS,
             _ => (lost - 1) as f64 * interval_ms,
@@ -203,7 +205,7 @@ pub fn ping_outage(log: &PingLog, interval_ms: f64) -> PingOutage {
         .cloned();
     PingOutage {
         interval_ms,
-        probes: span + 1,
+        probes: span.saturating_add(1),
         lost: longest.as_ref().map_or(0, |r| r.lost),
         outage_ms_lo: longest.as_ref().map_or(0.0, |r| r.outage_ms_lo),
         outage_ms_hi: longest.as_ref().and_then(|r| r.outage_ms_hi),

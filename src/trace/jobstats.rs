@@ -83,7 +83,7 @@ pub fn parse(text: &str, source: &str) -> Result<JobStatsLog, TraceError> {
         let Some(t) = obj
             .get("t")
             .and_then(serde_json::Value::as_f64)
-            .filter(|t| t.is_finite() && t.abs() < 1e11)
+            .filter(|t| t.is_finite() && t.abs() < 9e9)
         else {
             return Err(TraceError::syntax(
                 source,

@@ -67,7 +67,10 @@ enum Col {
 fn parse_time(cell: &str, off: UtcOffset) -> Option<i64> {
     let c = cell.trim();
     if !c.is_empty() && c.len() <= 16 && c.bytes().all(|b| b.is_ascii_digit()) {
-        return c.parse::<i64>().ok().map(|ms| ms * (NS_PER_S / 1000));
+        return c
+            .parse::<i64>()
+            .ok()
+            .and_then(|ms| ms.checked_mul(NS_PER_S / 1000));
     }
     let (ns, used) = parse_datetime_prefix(c.as_bytes())?;
     (used == c.len()).then(|| off.local_to_utc_ns(ns))

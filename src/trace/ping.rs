@@ -506,7 +506,7 @@ pub fn send_time_ns(ev: &PingEvent) -> Option<i64> {
     match ev.kind {
         PingEventKind::Reply {
             rtt_us: Some(r), ..
-        } => Some(t - i64::try_from(r).ok()? * (NS_PER_S / 1_000_000)),
+        } => t.checked_sub(i64::try_from(r).ok()?.checked_mul(NS_PER_S / 1_000_000)?),
         _ => None,
     }
 }

@@ -313,7 +313,8 @@ pub(crate) fn decimal_seconds_ns(b: &[u8]) -> Option<i64> {
             frac_ns *= 10;
         }
     }
-    let v = secs * NS_PER_S + frac_ns;
+    // Twelve digits of seconds do not fit in i64 nanoseconds: refuse rather than wrap.
+    let v = secs.checked_mul(NS_PER_S)?.checked_add(frac_ns)?;
     Some(if neg { -v } else { v })
 }
 
@@ -383,5 +384,7 @@ mod tests {
         assert_eq!(parse_decimal_seconds_ns("1.5"), Some(1_500_000_000));
         assert_eq!(parse_decimal_seconds_ns("1."), None);
         assert_eq!(parse_decimal_seconds_ns("x"), None);
+        // Found by fuzzing: more seconds than i64 nanoseconds hold.
+        assert_eq!(parse_decimal_seconds_ns("999999999999"), None);
     }
 }
