@@ -348,9 +348,9 @@ pub struct PvObserved {
     /// Values delivered later than the freshest delivery soon after them, by more than half
     /// a scan period (e.g. queued during a stall and delivered in a burst).
     pub late_values: u64,
-    /// Median client minus server stamp before the split instant (ms).
+    /// Median client minus server stamp of timely (not late) updates before the split (ms).
     pub offset_before_ms: Option<f64>,
-    /// Median client minus server stamp after it (ms).
+    /// The same after it (ms): after a pause it grows by about the downtime (the guest clock stopped).
     pub offset_after_ms: Option<f64>,
     /// The instant splitting the offset medians, Unix ns.
     pub offset_split_unix_ns: Option<i64>,
@@ -466,14 +466,22 @@ pub fn analyse_pv(name: &str, samples: &[&PvSample], params: &PvParams) -> PvObs
     let split = params
         .switch_unix_ns
         .or(longest_stall.as_ref().map(|g| g.from_unix_ns));
+    // The clock offset is read from timely deliveries only: a late value's offset measures
+    // its queueing, not the clocks.
+    let timely: Vec<(i64, f64)> = paired
+        .iter()
+        .zip(&fresh)
+        .filter(|((_, o), f)| o - **f <= late_threshold)
+        .map(|(p, _)| *p)
+        .collect();
     let (offset_before_ms, offset_after_ms) = match split {
         Some(t) => {
-            let mut b: Vec<f64> = paired
+            let mut b: Vec<f64> = timely
                 .iter()
                 .filter(|(c, _)| *c <= t)
                 .map(|(_, o)| *o)
                 .collect();
-            let mut a: Vec<f64> = paired
+            let mut a: Vec<f64> = timely
                 .iter()
                 .filter(|(c, _)| *c > t)
                 .map(|(_, o)| *o)
@@ -481,7 +489,7 @@ pub fn analyse_pv(name: &str, samples: &[&PvSample], params: &PvParams) -> PvObs
             (median(&mut b), median(&mut a))
         }
         None => {
-            let mut all: Vec<f64> = paired.iter().map(|(_, o)| *o).collect();
+            let mut all: Vec<f64> = timely.iter().map(|(_, o)| *o).collect();
             (median(&mut all), None)
         }
     };
