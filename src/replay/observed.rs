@@ -154,30 +154,14 @@ pub fn ping_outage(log: &PingLog, interval_ms: f64) -> PingOutage {
         hi_seq = hi_seq.max(s.transmitted);
         lo_seq = lo_seq.min(hi_seq.saturating_add(1).saturating_sub(s.transmitted));
     }
-    // Guard against absurd ranges from hostile input: cap the walk.
-    let span = hi_seq.saturating_sub(lo_seq).min(50_000_000);
-    hi_seq = lo_seq.saturating_add(span);
+    let span = hi_seq.saturating_sub(lo_seq);
     let send = |seq: u64| -> Option<i64> { probes.get(&seq).and_then(|p| p.send_ns) };
-    let replied = |seq: u64| probes.get(&seq).is_some_and(|p| p.replied);
     let mut runs = Vec::new();
     let mut total_lost = 0u64;
-    // Walk lo_seq..=hi_seq without stepping past u64::MAX.
-    let mut next = Some(lo_seq);
-    while let Some(seq) = next.filter(|&s| s <= hi_seq) {
-        if replied(seq) {
-            next = seq.checked_add(1);
-            continue;
-        }
-        let a = seq;
-        let mut b = seq;
-        while let Some(n) = b.checked_add(1).filter(|&n| n <= hi_seq && !replied(n)) {
-            b = n;
-        }
-        next = b.checked_add(1);
-        let lost = b - a + 1;
-        total_lost += lost;
-        let before = a.checked_sub(1).filter(|&p| p >= lo_seq && replied(p));
-        let after = b.checked_add(1).filter(|&n| n <= hi_seq && replied(n));
+    // A run is [a, b] between the answered probes `before` and `after` (None at the log's ends).
+    let mut push_run = |a: u64, b: u64, before: Option<u64>, after: Option<u64>| {
+        let lost = (b - a).saturating_add(1);
+        total_lost = total_lost.saturating_add(lost);
         let lo = match (send(a), send(b)) {
             (Some(x), Some(y)) if y >= x => (y - x) as f64 / NS_PER_MS,
             _ => (lost - 1) as f64 * interval_ms,
@@ -185,7 +169,7 @@ pub fn ping_outage(log: &PingLog, interval_ms: f64) -> PingOutage {
         let hi = match (before, after) {
             (Some(p), Some(n)) => Some(match (send(p), send(n)) {
                 (Some(x), Some(y)) if y >= x => (y - x) as f64 / NS_PER_MS,
-                _ => (lost + 1) as f64 * interval_ms,
+                _ => lost.saturating_add(1) as f64 * interval_ms,
             }),
             _ => None,
         };
@@ -198,6 +182,20 @@ pub fn ping_outage(log: &PingLog, interval_ms: f64) -> PingOutage {
             bound_start_unix_ns: before.and_then(send),
             bound_end_unix_ns: after.and_then(send),
         });
+    };
+    // Runs are the holes between answered probes: walk those, not the whole sequence range.
+    let mut prev: Option<u64> = None;
+    for (&r, _) in probes.range(lo_seq..=hi_seq).filter(|(_, p)| p.replied) {
+        let start = prev.map_or(lo_seq, |p| p + 1);
+        if r > start {
+            push_run(start, r - 1, prev, Some(r));
+        }
+        prev = Some(r);
+    }
+    match prev {
+        Some(p) if p < hi_seq => push_run(p + 1, hi_seq, Some(p), None),
+        None => push_run(lo_seq, hi_seq, None, None),
+        Some(_) => {}
     }
     let longest = runs
         .iter()
