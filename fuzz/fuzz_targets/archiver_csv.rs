@@ -5,8 +5,12 @@ use libfuzzer_sys::fuzz_target;
 use migbench::trace;
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(text) = trace::text_from_bytes(data, "fuzz", "text") else { return };
+    let Ok(text) = trace::text_from_bytes(data, "fuzz", "text") else {
+        return;
+    };
     let _ = trace::detect_format(text);
-    let Ok(d) = trace::archiver::parse_csv(text, "fuzz", "pv") else { return };
+    let Ok(d) = trace::archiver::parse_csv(text, "fuzz", "pv") else {
+        return;
+    };
     let _ = trace::pv::from_archiver(&d);
 });

@@ -6,10 +6,18 @@ use migbench::replay::observed;
 use migbench::trace;
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(text) = trace::text_from_bytes(data, "fuzz", "text") else { return };
+    let Ok(text) = trace::text_from_bytes(data, "fuzz", "text") else {
+        return;
+    };
     let _ = trace::detect_format(text);
-    let Ok(d) = trace::archiver::parse_json(text, "fuzz") else { return };
+    let Ok(d) = trace::archiver::parse_json(text, "fuzz") else {
+        return;
+    };
     let samples = trace::pv::from_archiver(&d);
-    let default = observed::PvParams { scan_period_ms: 1000.0, counting_modulo: None, switch_unix_ns: None };
+    let default = observed::PvParams {
+        scan_period_ms: 1000.0,
+        counting_modulo: None,
+        switch_unix_ns: None,
+    };
     let _ = observed::analyse_pvs(&samples, &Default::default(), &default);
 });

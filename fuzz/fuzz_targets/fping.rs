@@ -6,9 +6,13 @@ use migbench::replay::observed;
 use migbench::trace;
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(text) = trace::text_from_bytes(data, "fuzz", "text") else { return };
+    let Ok(text) = trace::text_from_bytes(data, "fuzz", "text") else {
+        return;
+    };
     let _ = trace::detect_format(text);
-    let Ok(log) = trace::fping::parse(text, "fuzz") else { return };
+    let Ok(log) = trace::fping::parse(text, "fuzz") else {
+        return;
+    };
     for h in &log.hosts {
         let _ = observed::ping_outage(h, 25.0);
     }

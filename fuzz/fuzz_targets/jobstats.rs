@@ -6,8 +6,12 @@ use migbench::replay::observed;
 use migbench::trace;
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(text) = trace::text_from_bytes(data, "fuzz", "text") else { return };
+    let Ok(text) = trace::text_from_bytes(data, "fuzz", "text") else {
+        return;
+    };
     let _ = trace::detect_format(text);
-    let Ok(l) = trace::jobstats::parse(text, "fuzz") else { return };
+    let Ok(l) = trace::jobstats::parse(text, "fuzz") else {
+        return;
+    };
     let _ = observed::migration_window(&trace::job::from_jobstats(&l));
 });

@@ -6,10 +6,18 @@ use migbench::replay::observed;
 use migbench::trace;
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(text) = trace::text_from_bytes(data, "fuzz", "text") else { return };
+    let Ok(text) = trace::text_from_bytes(data, "fuzz", "text") else {
+        return;
+    };
     let _ = trace::detect_format(text);
-    let Ok(e) = trace::phoebus::parse(text, "fuzz", trace::UtcOffset::UTC) else { return };
+    let Ok(e) = trace::phoebus::parse(text, "fuzz", trace::UtcOffset::UTC) else {
+        return;
+    };
     let samples = trace::pv::from_phoebus(&e);
-    let default = observed::PvParams { scan_period_ms: 1000.0, counting_modulo: Some(10), switch_unix_ns: Some(0) };
+    let default = observed::PvParams {
+        scan_period_ms: 1000.0,
+        counting_modulo: Some(10),
+        switch_unix_ns: Some(0),
+    };
     let _ = observed::analyse_pvs(&samples, &Default::default(), &default);
 });

@@ -6,8 +6,12 @@ use migbench::replay::observed;
 use migbench::trace;
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(text) = trace::text_from_bytes(data, "fuzz", "text") else { return };
+    let Ok(text) = trace::text_from_bytes(data, "fuzz", "text") else {
+        return;
+    };
     let _ = trace::detect_format(text);
-    let Ok(log) = trace::ping::parse(text, "fuzz") else { return };
+    let Ok(log) = trace::ping::parse(text, "fuzz") else {
+        return;
+    };
     let _ = observed::ping_outage(&log, 100.0);
 });
