@@ -9,6 +9,7 @@ pub mod bundle;
 pub mod lab;
 pub mod model;
 pub mod par;
+pub mod replay;
 pub mod report;
 pub mod scenario;
 pub mod sim;

@@ -1,0 +1,3 @@
+//! Replay of recorded traces: what really happened, measured from the raw data.
+
+pub mod observed;
