@@ -131,6 +131,9 @@ pub struct FileEntry {
     /// The exact command that wrote it.
     #[serde(default)]
     pub command: Option<String>,
+    /// PV name, for formats that do not carry it (Archiver CSV).
+    #[serde(default)]
+    pub pv: Option<String>,
 }
 
 /// A loaded bundle.
@@ -175,6 +178,30 @@ pub enum BundleError {
         /// Its declared format.
         format: String,
     },
+}
+
+impl Manifest {
+    /// The zone of local-time stamps, or an error naming the manifest when it is
+    /// missing or bad (camonitor and Phoebus print local time without a zone).
+    pub fn utc_offset(
+        &self,
+        source: &str,
+    ) -> Result<crate::trace::UtcOffset, crate::trace::TraceError> {
+        let tz = self
+            .bundle
+            .timezone
+            .as_deref()
+            .ok_or_else(|| crate::trace::TraceError::Option {
+                file: source.to_owned(),
+                message: "[bundle] timezone is missing: camonitor and Phoebus stamps are local time and need it"
+                    .into(),
+            })?;
+        tz.parse()
+            .map_err(|m: String| crate::trace::TraceError::Option {
+                file: source.to_owned(),
+                message: m,
+            })
+    }
 }
 
 impl Bundle {

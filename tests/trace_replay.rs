@@ -2,8 +2,9 @@
 //! counting calc PV scanned every 1 s, libvirt job statistics) with a 20 s network outage
 //! around a switchover whose real downtime is 0.5 s.
 
+use migbench::bundle::Bundle;
 use migbench::replay::observed::{self, PvParams, StallKind};
-use migbench::trace::bundle::{Bundle, Parsed, ping_interval_ms};
+use migbench::trace::bundle::{Parsed, ping_interval_ms};
 use migbench::trace::{job, pv};
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -142,7 +143,7 @@ command = "migbench record"
 #[test]
 fn replay_measures_outage_window_and_pv_behaviour() {
     let dir = write_bundle();
-    let b = Bundle::open(&dir).unwrap();
+    let b = Bundle::load(&dir).unwrap();
     let mut report = serde_json::Map::new();
     for entry in &b.manifest.files {
         match b.parse_file(entry).unwrap() {
@@ -164,7 +165,7 @@ fn replay_measures_outage_window_and_pv_behaviour() {
                     .map(|p| {
                         let pp = PvParams {
                             scan_period_ms: p.scan_period_s * 1000.0,
-                            counting_modulo: p.counting_modulo,
+                            counting_modulo: p.counting_modulo.map(u64::from),
                             switch_unix_ns: None,
                         };
                         (p.name.clone(), pp)

@@ -192,6 +192,7 @@ pub fn file(path: &str, format: &str, role: &str, command: &str) -> FileEntry {
         format: format.into(),
         role: role.into(),
         command: Some(command.into()),
+        pv: None,
     }
 }
 

@@ -1,11 +1,7 @@
-//! Trace bundles: the `trace.toml` manifest and dispatch of each listed raw file to its parser.
+//! Dispatch of each raw file a bundle lists ([`crate::bundle`]) to its parser.
 //!
-//! The manifest layout is the one agreed in the bundle format note: `[bundle]` (with the
-//! `timezone` of local-time stamps), `[[pvs]]`, `[[files]]` with `path`, `format`, `role`
-//! and the exact `command` that wrote the file. The command is read for what changes a
-//! file's meaning (`camonitor -t`/`-F`, `ping -i`), so nothing is guessed. Sections shared
-//! with scenario files (`[guest]`, `[workload]`, `[link]`, ...) are kept as raw TOML for
-//! the model side to read with its own types.
+//! The command that wrote a file is read for what changes its meaning
+//! (`camonitor -t`/`-F`, `ping -i`), so nothing is guessed.
 
 use super::camonitor::{CaTimeMode, CamonitorOptions};
 use super::error::{TraceError, text_from_bytes};
@@ -13,119 +9,8 @@ use super::time::UtcOffset;
 use super::{
     Format, archiver, camonitor, domjobinfo, fping, jobstats, phoebus, ping, query_migrate,
 };
-use serde::{Deserialize, Serialize};
-use std::path::{Path, PathBuf};
-
-/// The `[bundle]` table.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct BundleInfo {
-    /// Bundle name (= directory name).
-    pub name: String,
-    /// What ran.
-    #[serde(default)]
-    pub description: String,
-    /// True for generated data, never evidence.
-    #[serde(default)]
-    pub synthetic: bool,
-    /// False if the recording was cut short.
-    #[serde(default = "yes")]
-    pub complete: bool,
-    /// When it was recorded (RFC 3339, UTC).
-    #[serde(default)]
-    pub recorded_at: Option<String>,
-    /// What made it.
-    #[serde(default)]
-    pub recorder: Option<String>,
-    /// Zone of local-time stamps (camonitor, Phoebus): "UTC" or a fixed offset.
-    #[serde(default)]
-    pub timezone: Option<String>,
-    /// What the migration job did: completed, aborted or failed.
-    #[serde(default)]
-    pub outcome: Option<String>,
-}
-
-fn yes() -> bool {
-    true
-}
-
-/// A `[[pvs]]` entry.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct PvEntry {
-    /// PV name.
-    pub name: String,
-    /// Record scan period (s).
-    pub scan_period_s: f64,
-    /// Modulo of a counting PV (10 for 0..9).
-    #[serde(default)]
-    pub counting_modulo: Option<u64>,
-}
-
-/// A `[[files]]` entry.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct FileEntry {
-    /// Path relative to the bundle directory.
-    pub path: String,
-    /// Raw format.
-    pub format: Format,
-    /// What the file is for: ping, pv, jobstats, jobinfo-completed, probe, log.
-    pub role: String,
-    /// The exact command line that wrote it.
-    #[serde(default)]
-    pub command: Option<String>,
-    /// PV name, for formats that do not carry it (Archiver CSV).
-    #[serde(default)]
-    pub pv: Option<String>,
-}
-
-/// A parsed `trace.toml`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Manifest {
-    /// `[bundle]`.
-    pub bundle: BundleInfo,
-    /// `[[pvs]]`.
-    #[serde(default)]
-    pub pvs: Vec<PvEntry>,
-    /// `[[files]]`.
-    #[serde(default)]
-    pub files: Vec<FileEntry>,
-    /// Every other table (`hosts`, `guest`, `workload`, `link`, `storage`, `migration`, ...).
-    #[serde(flatten)]
-    pub other: toml::Table,
-}
-
-impl Manifest {
-    /// Parses manifest text; `source` names the file in errors.
-    pub fn from_toml(text: &str, source: &str) -> Result<Manifest, TraceError> {
-        toml::from_str(text).map_err(|e| {
-            let line = e.span().map_or(1, |s| {
-                1 + text.get(..s.start).map_or(0, |p| p.matches('\n').count())
-            });
-            TraceError::syntax(
-                source,
-                line,
-                format!("a trace.toml manifest ({})", e.message()),
-                text.lines().nth(line - 1).unwrap_or(""),
-            )
-        })
-    }
-
-    /// The zone of local-time stamps, or an error naming the manifest when it is missing or bad.
-    pub fn utc_offset(&self, source: &str) -> Result<UtcOffset, TraceError> {
-        let tz = self.bundle.timezone.as_deref().ok_or_else(|| TraceError::Option {
-            file: source.to_owned(),
-            message: "[bundle] timezone is missing: camonitor and Phoebus stamps are local time and need it".into(),
-        })?;
-        tz.parse().map_err(|m: String| TraceError::Option {
-            file: source.to_owned(),
-            message: m,
-        })
-    }
-
-    /// The `[[pvs]]` entry for `name`.
-    pub fn pv(&self, name: &str) -> Option<&PvEntry> {
-        self.pvs.iter().find(|p| p.name == name)
-    }
-}
+use crate::bundle::{Bundle, FileEntry, MANIFEST, Manifest};
+use serde::Serialize;
 
 /// Options of a `camonitor` command line that change how its output reads.
 pub fn camonitor_options(command: Option<&str>, utc_offset: UtcOffset) -> CamonitorOptions {
@@ -219,7 +104,14 @@ pub fn parse_entry(
     manifest: &Manifest,
     manifest_name: &str,
 ) -> Result<Parsed, TraceError> {
-    Ok(match entry.format {
+    let format: Format = entry
+        .format
+        .parse()
+        .map_err(|m: String| TraceError::Option {
+            file: manifest_name.to_owned(),
+            message: format!("[[files]] {:?}: {m}", entry.path),
+        })?;
+    Ok(match format {
         Format::Ping => Parsed::Ping(ping::parse(text, source)?),
         Format::Fping => Parsed::Fping(fping::parse(text, source)?),
         Format::Camonitor => {
@@ -260,34 +152,11 @@ pub fn parse_entry(
     })
 }
 
-/// A bundle directory with its manifest.
-#[derive(Debug, Clone)]
-pub struct Bundle {
-    /// The bundle directory.
-    pub dir: PathBuf,
-    /// Its manifest.
-    pub manifest: Manifest,
-}
-
 impl Bundle {
-    /// Reads `dir/trace.toml`.
-    pub fn open(dir: &Path) -> Result<Bundle, TraceError> {
-        let path = dir.join("trace.toml");
-        let name = path.display().to_string();
-        let bytes = std::fs::read(&path).map_err(|e| TraceError::Option {
-            file: name.clone(),
-            message: format!("cannot read the manifest: {e}"),
-        })?;
-        let text = text_from_bytes(&bytes, &name, "a trace.toml manifest")?;
-        Ok(Bundle {
-            dir: dir.to_owned(),
-            manifest: Manifest::from_toml(text, &name)?,
-        })
-    }
-
-    /// Reads and parses the file of `entry`; a missing file is an error naming the manifest line.
+    /// Reads and parses the file of `entry`; a missing file is an error naming the
+    /// manifest line that lists it.
     pub fn parse_file(&self, entry: &FileEntry) -> Result<Parsed, TraceError> {
-        let manifest_path = self.dir.join("trace.toml");
+        let manifest_path = self.dir.join(MANIFEST);
         let manifest_name = manifest_path.display().to_string();
         let path = self.dir.join(&entry.path);
         let source = path.display().to_string();
@@ -305,7 +174,7 @@ impl Bundle {
                 reason: e.to_string(),
             }
         })?;
-        let text = text_from_bytes(&bytes, &source, entry.format.name())?;
+        let text = text_from_bytes(&bytes, &source, &entry.format)?;
         parse_entry(text, &source, entry, &self.manifest, &manifest_name)
     }
 }
@@ -314,66 +183,38 @@ impl Bundle {
 mod tests {
     use super::*;
 
-    const MANIFEST: &str = r#"
-[bundle]
-name = "lab-1"
-synthetic = true
-timezone = "UTC"
-
-[hosts]
-source = "hA"
-
-[[pvs]]
-name = "rootHost:calcExample"
-scan_period_s = 1.0
-counting_modulo = 10
-
-[[files]]
-path = "camonitor.log"
-format = "camonitor"
-role = "pv"
-command = "camonitor -tsc rootHost:calcExample"
-
-[[files]]
-path = "ping.log"
-format = "ping"
-role = "ping"
-command = "ping -D -O -i 0.1 192.0.2.10"
-"#;
-
     #[test]
-    fn manifest_and_commands() {
-        let m = Manifest::from_toml(MANIFEST, "trace.toml").unwrap();
-        assert_eq!(m.files.len(), 2);
-        assert_eq!(m.files[0].format, Format::Camonitor);
-        assert!(m.other.contains_key("hosts"));
-        assert_eq!(m.utc_offset("t").unwrap(), UtcOffset::UTC);
-        assert_eq!(ping_interval_ms(m.files[1].command.as_deref()), Some(100.0));
+    fn commands_change_how_files_read() {
+        assert_eq!(
+            ping_interval_ms(Some("ping -D -O -i 0.1 192.0.2.10")),
+            Some(100.0)
+        );
         assert_eq!(ping_interval_ms(Some("fping -D -l -p 25 ioc")), Some(25.0));
+        assert_eq!(ping_interval_ms(Some("ping -D 192.0.2.10")), None);
         let o = camonitor_options(Some("camonitor -tsI -F, pv"), UtcOffset::UTC);
         assert_eq!(o.time_mode, CaTimeMode::IncrementalByChannel);
         assert_eq!(o.separator, b',');
-        let bad = MANIFEST.replace("format = \"ping\"", "format = \"pcap\"");
-        let e = Manifest::from_toml(&bad, "trace.toml").unwrap_err();
-        assert_eq!(e.line(), Some(23));
     }
 
     #[test]
-    fn missing_file_names_manifest_line() {
-        let dir = std::env::temp_dir().join(format!("migbench-bundle-test-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        std::fs::write(dir.join("trace.toml"), MANIFEST).unwrap();
-        std::fs::write(dir.join("camonitor.log"), "rootHost:calcExample           2025-11-26 01:02:03.000000(2025-11-26 01:02:03.001000) 1  \n").unwrap();
-        let b = Bundle::open(&dir).unwrap();
-        assert!(matches!(
-            b.parse_file(&b.manifest.files[0]).unwrap(),
-            Parsed::Camonitor(_)
-        ));
-        let e = b.parse_file(&b.manifest.files[1]).unwrap_err();
-        assert!(
-            matches!(&e, TraceError::MissingFile { line: 22, path, .. } if path == "ping.log"),
-            "{e}"
-        );
-        std::fs::remove_dir_all(&dir).ok();
+    fn every_committed_bundle_file_parses() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("traces");
+        let mut files = 0;
+        for entry in std::fs::read_dir(&root).expect("traces/") {
+            let dir = entry.expect("entry").path();
+            if !dir.join(MANIFEST).is_file() {
+                continue;
+            }
+            let b = Bundle::load(&dir).unwrap_or_else(|e| panic!("{e}"));
+            for f in &b.manifest.files {
+                if f.format.parse::<Format>().is_err() {
+                    continue; // probe outputs (netperf) have no parser
+                }
+                b.parse_file(f)
+                    .unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+                files += 1;
+            }
+        }
+        assert!(files >= 20, "{files} files");
     }
 }

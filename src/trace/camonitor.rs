@@ -312,7 +312,9 @@ pub fn parse(
     };
     let mut index: HashMap<String, u32> = HashMap::new();
     let mut res = Resolver::default();
-    let mut last_client: Option<i64> = None;
+    // Client stamps must not go back within a channel. Across channels a recorder with
+    // one task per PV may print a few microseconds out of order; that is not noise.
+    let mut last_client: Vec<Option<i64>> = Vec::new();
     let mut in_exception = false;
     let mut dates = DateCache::default();
     let mut meaningful = 0usize;
@@ -428,12 +430,12 @@ pub fn parse(
                     message: String::from_utf8_lossy(ev).trim().to_owned(),
                 }
             };
-            if let Some(prev) = last_client
+            if let Some(prev) = last_client.get(pv as usize).copied().flatten()
                 && t < prev
             {
                 return Err(out_of_order(source, no, t, prev));
             }
-            last_client = Some(t);
+            set_last(&mut last_client, pv, t);
             log.records.push(CaRecord {
                 line: no,
                 pv,
@@ -515,12 +517,12 @@ pub fn parse(
         }
         if let Some(c) = c_abs {
             if matches!(client, Some(Stamp::Abs(_)))
-                && let Some(prev) = last_client
+                && let Some(prev) = last_client.get(pv as usize).copied().flatten()
                 && c < prev
             {
                 return Err(out_of_order(source, no, c, prev));
             }
-            last_client = Some(c);
+            set_last(&mut last_client, pv, c);
         }
         res.prev = (s_abs, c_abs);
         if let Some(p) = res.prev_by_pv.get_mut(pv as usize) {
@@ -547,14 +549,22 @@ pub fn parse(
     Ok(log)
 }
 
-/// The error for a client stamp earlier than the previous one.
+fn set_last(last: &mut Vec<Option<i64>>, pv: u32, t: i64) {
+    let i = pv as usize;
+    if last.len() <= i {
+        last.resize(i + 1, None);
+    }
+    last[i] = Some(t);
+}
+
+/// The error for a client stamp earlier than the previous one of the same channel.
 fn out_of_order(source: &str, line: usize, t: i64, prev: i64) -> TraceError {
     TraceError::OutOfOrder {
         file: source.to_owned(),
         line,
         t_unix_ns: t,
         previous_unix_ns: prev,
-        expected: "client stamps in print order (non-decreasing)".into(),
+        expected: "client stamps of a channel in print order (non-decreasing)".into(),
     }
 }
 
