@@ -181,6 +181,25 @@ pub enum BundleError {
 }
 
 impl Manifest {
+    /// A manifest with nothing in it, for files read without one.
+    pub fn empty() -> Self {
+        Self {
+            bundle: BundleSection::default(),
+            hosts: HostsSection::default(),
+            guest: GuestSection::default(),
+            workload: WorkloadSection::default(),
+            link: LinkSection::default(),
+            migration: MigrationSection::default(),
+            storage: StorageSection::default(),
+            switchover: SwitchoverSection::default(),
+            network: NetworkSection::default(),
+            pvs: Vec::new(),
+            files: Vec::new(),
+            probe: None,
+            lab: None,
+        }
+    }
+
     /// The zone of local-time stamps, or an error naming the manifest when it is
     /// missing or bad (camonitor and Phoebus print local time without a zone).
     pub fn utc_offset(

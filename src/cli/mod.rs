@@ -5,6 +5,7 @@ mod evacuate;
 mod lab;
 mod progress;
 mod record;
+mod replay;
 mod simulate;
 mod sweep;
 
@@ -43,6 +44,7 @@ enum Command {
     Evacuate(evacuate::Args),
     Record(Box<record::Args>),
     Lab(lab::Args),
+    Replay(replay::Args),
 }
 
 /// Parses the command line, runs the command and maps errors to exit codes.
@@ -55,6 +57,11 @@ pub fn main() -> ExitCode {
         Command::Evacuate(a) => evacuate::run(a, cli.json),
         Command::Record(a) => record::run(a, cli.json),
         Command::Lab(a) => lab::run(a, cli.json),
+        Command::Replay(a) => match replay::run(a, cli.json) {
+            Ok(true) => Ok(()),
+            Ok(false) => return ExitCode::from(3),
+            Err(e) => Err(e),
+        },
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

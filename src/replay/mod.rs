@@ -1,3 +1,77 @@
-//! Replay of recorded traces: what really happened, measured from the raw data.
+//! Replay of recorded traces: what really happened, measured from the raw data, and
+//! held against the model's prediction for the recorded parameters.
 
+pub mod compare;
+pub mod observe;
 pub mod observed;
+
+use crate::bundle::Bundle;
+use crate::model::{ModelParams, simulate};
+use compare::{Check, Predicted, Tolerances};
+use observe::{Observation, ReplayError};
+use serde::Serialize;
+
+/// A replayed recording.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Replay {
+    /// Bundle name (or "loose files").
+    pub name: String,
+    /// What the recording shows.
+    pub observed: Observation,
+    /// What the model predicts for the recorded parameters, when they are known.
+    pub predicted: Option<Predicted>,
+    /// Each quantity held against its tolerance.
+    pub checks: Vec<Check>,
+    /// `pass`, `fail`, or `observed-only` (no parameters to predict from).
+    pub verdict: String,
+    /// The tolerances used.
+    pub tolerances: Tolerances,
+}
+
+/// Replays an observation against `params` (when given).
+pub fn replay(
+    name: &str,
+    observed: Observation,
+    params: Option<&ModelParams>,
+    seed: u64,
+    tol: Tolerances,
+) -> Replay {
+    let predicted = params.map(|p| compare::predicted(p, &simulate(p, seed)));
+    let checks = predicted
+        .as_ref()
+        .map_or_else(Vec::new, |pred| compare::checks(&observed, pred, &tol));
+    let verdict = match (&predicted, checks.iter().all(|c| c.pass)) {
+        (None, _) => "observed-only",
+        (Some(_), true) => "pass",
+        (Some(_), false) => "fail",
+    };
+    Replay {
+        name: name.to_string(),
+        observed,
+        predicted,
+        checks,
+        verdict: verdict.to_string(),
+        tolerances: tol,
+    }
+}
+
+/// Replays a bundle with the parameters it records (or `params` instead).
+pub fn replay_bundle(
+    b: &Bundle,
+    params: Option<ModelParams>,
+    seed: u64,
+    tol: Tolerances,
+) -> Result<Replay, ReplayError> {
+    let observed = observe::observe_bundle(b)?;
+    let params = match params {
+        Some(p) => p,
+        None => b.params()?,
+    };
+    Ok(replay(
+        &b.manifest.bundle.name,
+        observed,
+        Some(&params),
+        seed,
+        tol,
+    ))
+}

@@ -751,6 +751,9 @@ mod tests {
             downtime_ms: Some(if completed { 42 } else { 300 }),
             downtime_expected: !completed,
             setup_time_ms: None,
+            zero_pages: None,
+            normal_pages: None,
+            normal_bytes: None,
         }
     }
 

@@ -2,6 +2,7 @@
 //! what scripts read (JSON with units in every field name).
 
 pub mod plot;
+pub mod replay;
 pub mod simulate;
 pub mod sweep;
 pub mod table;

@@ -62,6 +62,12 @@ pub struct JobSample {
     pub downtime_expected: bool,
     /// Set-up time.
     pub setup_time_ms: Option<u64>,
+    /// Zero pages sent so far (libvirt's "constant", QEMU's "duplicate").
+    pub zero_pages: Option<u64>,
+    /// Pages with data sent so far.
+    pub normal_pages: Option<u64>,
+    /// Bytes of page data sent so far (normal pages x page size).
+    pub normal_bytes: Option<u64>,
 }
 
 /// Maps a status word from any of the sources.
@@ -106,6 +112,9 @@ pub fn from_domjobinfo(j: &DomJobInfo) -> JobSample {
         downtime_ms,
         downtime_expected,
         setup_time_ms: j.setup_time_ms,
+        zero_pages: j.constant_pages,
+        normal_pages: j.normal_pages,
+        normal_bytes: j.normal_data_bytes,
     }
 }
 
@@ -144,6 +153,9 @@ pub fn from_jobstats_record(r: &JobStatsRecord) -> JobSample {
         // libvirt reports the expected downtime under the same name while the job runs.
         downtime_expected: !completed && r.fields.contains_key("downtime"),
         setup_time_ms: r.get_u64("setup_time"),
+        zero_pages: r.get_u64("memory_constant"),
+        normal_pages: r.get_u64("memory_normal"),
+        normal_bytes: r.get_u64("memory_normal_bytes"),
     }
 }
 
@@ -179,6 +191,9 @@ pub fn from_query_migrate_sample(s: &QueryMigrateSample) -> JobSample {
         downtime_ms,
         downtime_expected,
         setup_time_ms: i.setup_time_ms,
+        zero_pages: ram.duplicate_pages,
+        normal_pages: ram.normal_pages,
+        normal_bytes: ram.normal_bytes,
     }
 }
 

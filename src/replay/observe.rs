@@ -1,0 +1,419 @@
+//! What a recording shows: the raw files of a bundle (or loose files) parsed and
+//! measured — the migration job, the ping outage around the switch, every PV.
+
+use super::observed::{self, PingOutage, PvObserved, PvParams, StallKind};
+use crate::bundle::{Bundle, BundleError, FileEntry};
+use crate::trace::bundle::{Parsed, camonitor_options, ping_interval_ms};
+use crate::trace::job::{self, JobStatus};
+use crate::trace::{Format, JobSample, PvSample, TraceError, UtcOffset, pv};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// Why a recording could not be replayed.
+#[derive(Debug, thiserror::Error)]
+pub enum ReplayError {
+    /// The bundle itself.
+    #[error(transparent)]
+    Bundle(#[from] BundleError),
+    /// A raw file.
+    #[error(transparent)]
+    Trace(#[from] TraceError),
+    /// A file of a role that cannot hold that format.
+    #[error("{file}: {message}")]
+    Role {
+        /// The file.
+        file: String,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+/// The migration job as its statistics report it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct JobObserved {
+    /// How the job ended: `completed`, `cancelled`, `failed`, ...
+    pub outcome: String,
+    /// Whether pre-copy completed (no post-copy phase).
+    pub converged: bool,
+    /// Whether the job switched to post-copy.
+    pub postcopy: bool,
+    /// Job duration as reported, ms.
+    pub total_time_ms: Option<f64>,
+    /// Downtime as reported (source view), ms.
+    pub downtime_ms: Option<f64>,
+    /// True when that downtime is only QEMU's expectation (job not completed).
+    pub downtime_expected: bool,
+    /// RAM stream bytes sent.
+    pub memory_processed_bytes: Option<u64>,
+    /// Guest RAM.
+    pub memory_total_bytes: Option<u64>,
+    /// Passes (QEMU's dirty-sync-count).
+    pub iterations: Option<u64>,
+    /// Set-up time, ms.
+    pub setup_time_ms: Option<f64>,
+    /// Zero pages sent.
+    pub zero_pages: Option<u64>,
+    /// Pages with data sent.
+    pub normal_pages: Option<u64>,
+    /// Page data bytes sent.
+    pub normal_bytes: Option<u64>,
+    /// Median dirty rate while iterating, pages/s.
+    pub dirty_rate_pages_s: Option<f64>,
+    /// Median transfer rate while iterating, bytes/s.
+    pub bandwidth_bytes_s: Option<f64>,
+    /// Highest auto-converge throttle, %.
+    pub max_throttle_pct: Option<u32>,
+    /// Job start and end, Unix ns.
+    pub start_unix_ns: Option<i64>,
+    /// See `start_unix_ns`.
+    pub end_unix_ns: Option<i64>,
+    /// Samples used.
+    pub samples: usize,
+}
+
+/// The ping outage at the switch split into its parts.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OutageParts {
+    /// The guest's pause as the job reports it, ms.
+    pub downtime_ms: f64,
+    /// The rest of the ping outage: the network finding the guest again, ms (bounds).
+    pub network_ms_lo: f64,
+    /// See `network_ms_lo`.
+    pub network_ms_hi: Option<f64>,
+}
+
+/// Everything measured from one recording.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Observation {
+    /// The migration job, when job statistics were recorded.
+    pub job: Option<JobObserved>,
+    /// Pings: the loss run at the switch (or the longest) with honest bounds.
+    pub ping: Option<PingOutage>,
+    /// The ping outage split into pause and network, when both are known.
+    pub outage_parts: Option<OutageParts>,
+    /// Per PV.
+    pub pv: Vec<PvObserved>,
+    /// The most serious explanation the PVs show.
+    pub stall_kind: StallKind,
+}
+
+/// Where loose files are, for a quick look without a manifest.
+#[derive(Debug, Clone, Default)]
+pub struct LooseFiles {
+    /// A `ping` (or fping) log.
+    pub ping: Option<PathBuf>,
+    /// A PV log (camonitor, Phoebus, Archiver).
+    pub pv: Vec<PathBuf>,
+    /// Job statistics (domjobinfo, a series, JSON lines, query-migrate).
+    pub jobstats: Vec<PathBuf>,
+    /// Zone of local-time stamps.
+    pub utc_offset: Option<UtcOffset>,
+    /// Ping interval, ms (default 100).
+    pub ping_interval_ms: Option<f64>,
+    /// PV parameters by name (scan period, counting modulo).
+    pub pv_params: BTreeMap<String, (f64, Option<u64>)>,
+}
+
+/// Measures a bundle.
+pub fn observe_bundle(b: &Bundle) -> Result<Observation, ReplayError> {
+    let mut jobs: Vec<JobSample> = Vec::new();
+    let mut completed: Option<JobSample> = None;
+    let mut ping = None;
+    let mut pv_samples: Vec<PvSample> = Vec::new();
+    // Prefer libvirt's own series; QEMU's query-migrate only when nothing else is there.
+    let mut series_rank = u8::MAX;
+    for f in &b.manifest.files {
+        let Ok(format) = f.format.parse::<Format>() else {
+            continue;
+        };
+        match f.role.as_str() {
+            "ping" => ping = Some((b.parse_file(f)?, ping_interval_ms(f.command.as_deref()))),
+            "pv" => pv_samples.extend(pv_samples_of(b.parse_file(f)?, &b.dir, f)?),
+            "jobstats" => {
+                let rank = match format {
+                    Format::JobstatsJsonl => 0,
+                    Format::DomjobinfoSeries => 1,
+                    _ => 2,
+                };
+                if rank < series_rank {
+                    series_rank = rank;
+                    jobs = job_samples_of(b.parse_file(f)?, &b.dir, f)?;
+                }
+            }
+            "jobinfo-completed" => {
+                completed = job_samples_of(b.parse_file(f)?, &b.dir, f)?
+                    .into_iter()
+                    .last();
+            }
+            _ => {}
+        }
+    }
+    let params: BTreeMap<String, (f64, Option<u64>)> = b
+        .manifest
+        .pvs
+        .iter()
+        .map(|p| {
+            (
+                p.name.clone(),
+                (p.scan_period_s * 1000.0, p.counting_modulo.map(u64::from)),
+            )
+        })
+        .collect();
+    let ping = match ping {
+        Some((Parsed::Ping(log), interval)) => Some((log, interval.unwrap_or(100.0))),
+        Some((Parsed::Fping(mut f), interval)) => {
+            f.hosts.pop().map(|h| (h, interval.unwrap_or(1000.0)))
+        }
+        _ => None,
+    };
+    Ok(assemble(jobs, completed, ping, pv_samples, &params))
+}
+
+/// Measures loose files.
+pub fn observe_files(files: &LooseFiles) -> Result<Observation, ReplayError> {
+    let read = |p: &Path| -> Result<(String, String), ReplayError> {
+        let name = p.display().to_string();
+        let bytes = std::fs::read(p).map_err(|e| TraceError::Option {
+            file: name.clone(),
+            message: format!("cannot read: {e}"),
+        })?;
+        let text = crate::trace::text_from_bytes(&bytes, &name, "a recording")?.to_owned();
+        Ok((name, text))
+    };
+    let entry = |p: &Path, text: &str, role: &str| -> Result<FileEntry, ReplayError> {
+        let format = crate::trace::detect_format(text).ok_or_else(|| ReplayError::Role {
+            file: p.display().to_string(),
+            message: "not a format migbench reads (ping, fping, camonitor, Phoebus, Archiver, domjobinfo, \
+                      job statistics JSON lines, query-migrate)"
+                .into(),
+        })?;
+        Ok(FileEntry {
+            path: p.display().to_string(),
+            format: format.name().to_string(),
+            role: role.to_string(),
+            command: None,
+            pv: None,
+        })
+    };
+    let offset = files.utc_offset.unwrap_or(UtcOffset::UTC);
+    let mut manifest_stub = crate::bundle::Manifest::empty();
+    manifest_stub.bundle.timezone = Some(offset.to_string());
+    let mut jobs = Vec::new();
+    let mut completed = None;
+    for p in &files.jobstats {
+        let (name, text) = read(p)?;
+        let e = entry(p, &text, "jobstats")?;
+        let parsed =
+            crate::trace::bundle::parse_entry(&text, &name, &e, &manifest_stub, "command line")?;
+        let samples = job_samples_of(parsed, Path::new(""), &e)?;
+        if samples.len() == 1 && samples[0].completed {
+            completed = samples.into_iter().next();
+        } else {
+            jobs = samples;
+        }
+    }
+    let mut pv_samples = Vec::new();
+    for p in &files.pv {
+        let (name, text) = read(p)?;
+        let e = entry(p, &text, "pv")?;
+        let parsed = if e.format == "camonitor" {
+            Parsed::Camonitor(crate::trace::camonitor::parse(
+                &text,
+                &name,
+                &camonitor_options(None, offset),
+            )?)
+        } else {
+            crate::trace::bundle::parse_entry(&text, &name, &e, &manifest_stub, "command line")?
+        };
+        pv_samples.extend(pv_samples_of(parsed, Path::new(""), &e)?);
+    }
+    let ping = match &files.ping {
+        Some(p) => {
+            let (name, text) = read(p)?;
+            let e = entry(p, &text, "ping")?;
+            match crate::trace::bundle::parse_entry(
+                &text,
+                &name,
+                &e,
+                &manifest_stub,
+                "command line",
+            )? {
+                Parsed::Ping(log) => Some((log, files.ping_interval_ms.unwrap_or(100.0))),
+                Parsed::Fping(mut f) => f
+                    .hosts
+                    .pop()
+                    .map(|h| (h, files.ping_interval_ms.unwrap_or(1000.0))),
+                _ => {
+                    return Err(ReplayError::Role {
+                        file: name,
+                        message: "--ping takes a ping or fping log".into(),
+                    });
+                }
+            }
+        }
+        None => None,
+    };
+    Ok(assemble(
+        jobs,
+        completed,
+        ping,
+        pv_samples,
+        &files.pv_params,
+    ))
+}
+
+fn job_samples_of(p: Parsed, dir: &Path, f: &FileEntry) -> Result<Vec<JobSample>, ReplayError> {
+    Ok(match p {
+        Parsed::Domjobinfo(d) => vec![job::from_domjobinfo(&d)],
+        Parsed::DomjobinfoSeries(s) => job::from_domjobinfo_series(&s),
+        Parsed::Jobstats(j) => job::from_jobstats(&j),
+        Parsed::QueryMigrate(q) => job::from_query_migrate(&q),
+        _ => {
+            return Err(ReplayError::Role {
+                file: dir.join(&f.path).display().to_string(),
+                message: format!("format {} holds no job statistics", f.format),
+            });
+        }
+    })
+}
+
+fn pv_samples_of(p: Parsed, dir: &Path, f: &FileEntry) -> Result<Vec<PvSample>, ReplayError> {
+    Ok(match p {
+        Parsed::Camonitor(c) => pv::from_camonitor(&c),
+        Parsed::Phoebus(x) => pv::from_phoebus(&x),
+        Parsed::Archiver(a) => pv::from_archiver(&a),
+        _ => {
+            return Err(ReplayError::Role {
+                file: dir.join(&f.path).display().to_string(),
+                message: format!("format {} holds no PV values", f.format),
+            });
+        }
+    })
+}
+
+fn median(mut v: Vec<f64>) -> Option<f64> {
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_by(f64::total_cmp);
+    Some(v[v.len() / 2])
+}
+
+fn assemble(
+    jobs: Vec<JobSample>,
+    completed: Option<JobSample>,
+    ping: Option<(crate::trace::ping::PingLog, f64)>,
+    pv_samples: Vec<PvSample>,
+    pv_params: &BTreeMap<String, (f64, Option<u64>)>,
+) -> Observation {
+    let mut all = jobs;
+    if let Some(c) = &completed {
+        all.push(c.clone());
+    }
+    let job = observed::migration_window(&all).map(|w| {
+        let fin = completed
+            .as_ref()
+            .or_else(|| all.iter().rev().find(|s| s.completed));
+        let iterating = |s: &&JobSample| s.status == JobStatus::Active;
+        let postcopy = all.iter().any(|s| s.status == JobStatus::Postcopy);
+        JobObserved {
+            outcome: format!("{:?}", w.outcome).to_lowercase(),
+            converged: w.outcome == JobStatus::Completed && !postcopy,
+            postcopy,
+            total_time_ms: w.duration_ms.map(|d| d as f64),
+            downtime_ms: w.downtime_ms.map(|d| d as f64),
+            downtime_expected: w.downtime_expected,
+            memory_processed_bytes: w.memory_processed_bytes,
+            memory_total_bytes: w.memory_total_bytes,
+            iterations: fin.and_then(|s| s.iteration).or(w.iterations),
+            setup_time_ms: fin.and_then(|s| s.setup_time_ms).map(|t| t as f64),
+            zero_pages: fin.and_then(|s| s.zero_pages),
+            normal_pages: fin.and_then(|s| s.normal_pages),
+            normal_bytes: fin.and_then(|s| s.normal_bytes),
+            dirty_rate_pages_s: median(
+                all.iter()
+                    .filter(iterating)
+                    .filter_map(|s| s.dirty_rate_pages_s)
+                    .filter(|&r| r > 0)
+                    .map(|r| r as f64)
+                    .collect(),
+            ),
+            bandwidth_bytes_s: median(
+                all.iter()
+                    .filter(iterating)
+                    .filter_map(|s| s.bps_bytes_s)
+                    .filter(|&b| b > 0.0)
+                    .collect(),
+            ),
+            max_throttle_pct: w.max_throttle_pct,
+            start_unix_ns: w.start_unix_ns,
+            end_unix_ns: w.end_unix_ns,
+            samples: w.samples,
+        }
+    });
+    let switch = job.as_ref().and_then(|j| j.end_unix_ns);
+    let ping = ping.map(|(log, interval)| at_switch(observed::ping_outage(&log, interval), switch));
+    let default = PvParams {
+        scan_period_ms: 1000.0,
+        counting_modulo: None,
+        switch_unix_ns: switch,
+    };
+    let params: BTreeMap<String, PvParams> = pv_params
+        .iter()
+        .map(|(n, (period, modulo))| {
+            (
+                n.clone(),
+                PvParams {
+                    scan_period_ms: *period,
+                    counting_modulo: *modulo,
+                    switch_unix_ns: switch,
+                },
+            )
+        })
+        .collect();
+    let pvs = observed::analyse_pvs(&pv_samples, &params, &default);
+    let outage_parts = match (&job, &ping) {
+        (Some(j), Some(p)) if j.converged && p.lost > 0 => j.downtime_ms.map(|d| OutageParts {
+            downtime_ms: d,
+            network_ms_lo: (p.outage_ms_lo - d).max(0.0),
+            network_ms_hi: p.outage_ms_hi.map(|h| (h - d).max(0.0)),
+        }),
+        _ => None,
+    };
+    Observation {
+        job,
+        stall_kind: observed::classify_all(&pvs),
+        pv: pvs,
+        ping,
+        outage_parts,
+    }
+}
+
+/// The loss run at the switch: the longest starting within 2 s before to 2 s after
+/// the job ended (the pause comes right before the end); else the longest overall.
+fn at_switch(mut o: PingOutage, switch: Option<i64>) -> PingOutage {
+    const WINDOW_NS: i64 = 2_000_000_000;
+    let near = switch.and_then(|sw| {
+        o.runs
+            .iter()
+            .filter(|r| {
+                r.bound_start_unix_ns
+                    .is_some_and(|s| (s - sw).abs() <= WINDOW_NS)
+            })
+            .max_by_key(|r| r.lost)
+            .cloned()
+    });
+    if let Some(r) = near {
+        o.lost = r.lost;
+        o.outage_ms_lo = r.outage_ms_lo;
+        o.outage_ms_hi = r.outage_ms_hi;
+        o.longest = Some(r);
+    } else if switch.is_some() {
+        // Nothing lost around the switch: the guest answered throughout.
+        o.lost = 0;
+        o.outage_ms_lo = 0.0;
+        o.outage_ms_hi = Some(o.interval_ms);
+    }
+    o
+}
