@@ -24,7 +24,8 @@ pub struct Manifest {
     /// Where it ran.
     #[serde(default)]
     pub hosts: HostsSection,
-    /// The guest.
+    /// The guest (without it the run can be measured but not predicted).
+    #[serde(default)]
     pub guest: GuestSection,
     /// What the guest was told to do.
     #[serde(default)]

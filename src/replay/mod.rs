@@ -24,6 +24,8 @@ pub struct Replay {
     pub checks: Vec<Check>,
     /// `pass`, `fail`, or `observed-only` (no parameters to predict from).
     pub verdict: String,
+    /// Why there is no prediction, when there is none.
+    pub no_prediction: Option<String>,
     /// The tolerances used.
     pub tolerances: Tolerances,
 }
@@ -48,6 +50,7 @@ pub fn replay(
     Replay {
         name: name.to_string(),
         observed,
+        no_prediction: params.is_none().then(|| "no parameters to predict from".to_string()),
         predicted,
         checks,
         verdict: verdict.to_string(),

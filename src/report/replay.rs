@@ -104,6 +104,9 @@ pub fn render(r: &Replay) -> String {
             ));
         }
     }
+    if let Some(why) = &r.no_prediction {
+        s.push_str(&format!("\nno prediction: {why}\n"));
+    }
     if !r.checks.is_empty() {
         let mut t = Table::new(&[
             "check",
