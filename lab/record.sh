@@ -146,7 +146,9 @@ fi
 DISK_HOST=
 NFS_ADDED=0.0
 if [ "$STORAGE" = nfs ]; then
-    if [ -n "$NFS_DELAY" ]; then DISK_HOST=$IP_NR; NFS_ADDED=$NFS_DELAY; set_nfs_delay "$NFS_DELAY"
+    if [ -n "$NFS_DELAY" ]; then
+        DISK_HOST=$IP_NR; set_nfs_delay "$NFS_DELAY"
+        NFS_ADDED=$(awk -v d="$NFS_DELAY" 'BEGIN{s = sprintf("%g", d + 0); if (s !~ /[.e]/) s = s ".0"; print s}')
     else DISK_HOST=$IP_ST; fi
 fi
 CMDLINE_EXTRA="migbench.wws_mib=$WWS migbench.rate=$RATE migbench.disk_kib_s=$DISKK migbench.scan=$SCAN"
