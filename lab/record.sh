@@ -265,8 +265,18 @@ C_MIGRATE="virsh -c '$SRC_URI' $(shq "${MIG_ARGS[@]}")"
 C_ABORT="virsh -c '$SRC_URI' domjobabort $LAB_DOMAIN"
 C_COMPLETED=
 
+# achieved KEY: increase of the dirtier's counter KEY per second over the recording
+achieved() {
+    awk -v a="${DIRTIER_G0:-}" -v b="${DIRTIER_G1:-}" -v t0="${DIRTIER_T0:-0}" -v t1="${DIRTIER_T1:-0}" -v k="$1" '
+        function val(s, k,   n, i, f) { n = split(s, f, " ")
+            for (i = 1; i <= n; i++) if (index(f[i], k "=") == 1) return substr(f[i], length(k) + 2)
+            return "" }
+        BEGIN { x = val(a, k); y = val(b, k)
+            if (x != "" && y != "" && t1 > t0) printf "%.1f", (y - x) / (t1 - t0) }'
+}
+
 write_manifest() {
-    local desc=$DESC
+    local desc=$DESC w
     if [ -z "$desc" ]; then
         if [ "$RATE" = 0 ]; then desc="idle"; else desc="dirtying $RATE page-writes/s over $WWS MiB,"; fi
         desc="$desc $MEM MiB guest,"
@@ -419,6 +429,9 @@ write_manifest() {
             echo "nfs_rtt_how = $(tq "median of 10 NFSv3 NULL RPCs over one TCP connection from $SRC to $DISK_HOST:2049 (lab/nfs-ping.py); direct = to $IP_ST without the relay")"
             echo "nfs_relay = $( [ "$DISK_HOST" = "$IP_NR" ] && echo "\"$IP_NR\"" || echo '""')"
         fi
+        w=$(achieved writes); [ -z "$w" ] || echo "dirtier_writes_per_s_achieved = $w"
+        w=$(achieved disk_kib); [ -z "$w" ] || echo "disk_kib_s_achieved = $w"
+        [ -z "${DIRTIER_T1:-}" ] || echo "dirtier_window_s = $(awk -v a="$DIRTIER_T0" -v b="$DIRTIER_T1" 'BEGIN{printf "%.1f", b - a}')"
         echo "migrate_command = $(tq "$C_MIGRATE")"
         echo "max_downtime_command = $(tq "virsh -c '$SRC_URI' migrate-setmaxdowntime $LAB_DOMAIN $DT")"
         echo "abort_command = $(tq "$C_ABORT")"
@@ -516,6 +529,11 @@ PIDS_BG+=($!)
     done
 ) > "$OUT/query-migrate.jsonl" &
 PIDS_BG+=($!)
+# the dirtier's counters (cumulative page writes, disk KiB) at both ends of the
+# recording: what the guest achieved, which under TCG and a loaded machine can be less
+# than it was told
+DIRTIER_T0=$EPOCHREALTIME DIRTIER_G0=$(guest_ctl get 2>/dev/null || true) DIRTIER_T1= DIRTIER_G1=
+rlog "dirtier at the start: ${DIRTIER_G0:-no answer}"
 sleep "$LEAD"
 
 rlog "migrate: $C_MIGRATE"
@@ -547,6 +565,8 @@ sleep 0.5   # one more sample of the end state
 collect_completed
 rlog "recording ${TAIL} s more"
 sleep "$TAIL"
+DIRTIER_T1=$EPOCHREALTIME DIRTIER_G1=$(guest_ctl get 2>/dev/null || true)
+rlog "dirtier at the end: ${DIRTIER_G1:-no answer}"
 finish
 
 # --- summary (as the tools printed it) ------------------------------------------------
