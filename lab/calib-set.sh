@@ -37,6 +37,9 @@ CAL_LOAD_WAIT_S=${CAL_LOAD_WAIT_S:-300}
 RUNS='
 nfs  lab-tcg-cal-nfs-idle-disk256k-rtt0-512m-a2b      --memory 512 --bandwidth 64 --rate 0 --disk-kib-s 256 --nfs-delay 0
 nfs  lab-tcg-cal-nfs-idle-disk256k-rtt10-512m-a2b     --memory 512 --bandwidth 64 --rate 0 --disk-kib-s 256 --nfs-delay 10
+nfs  lab-tcg-cal-nfs-idle-disk256k-rtt10-512m-a2b-2   --memory 512 --bandwidth 64 --rate 0 --disk-kib-s 256 --nfs-delay 10
+nfs  lab-tcg-cal-nfs-idle-disk256k-rtt0-512m-a2b-2    --memory 512 --bandwidth 64 --rate 0 --disk-kib-s 256 --nfs-delay 0
+nfs  lab-tcg-cal-nfs-idle-disk256k-rtt20-512m-a2b     --memory 512 --bandwidth 64 --rate 0 --disk-kib-s 256 --nfs-delay 20
 nfs  lab-tcg-cal-nfs-dirty5k-64m-disk256k-rtt0-512m-b2a  --memory 512 --bandwidth 64 --wws 64 --rate 5000 --disk-kib-s 256 --nfs-delay 0 --direction b2a
 nfs  lab-tcg-cal-nfs-dirty5k-64m-disk256k-rtt10-512m-b2a --memory 512 --bandwidth 64 --wws 64 --rate 5000 --disk-kib-s 256 --nfs-delay 10 --direction b2a
 none lab-tcg-cal-idle-512m-64mibs-a2b                 --memory 512 --bandwidth 64 --rate 0
