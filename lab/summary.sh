@@ -5,7 +5,8 @@
 # usage: lab/summary.sh [--probe] BUNDLE_DIR...
 #   default columns: bundle, outcome, time elapsed, total downtime (source's
 #     domjobinfo --completed; for an aborted job the last sample of the series),
-#     memory processed, iterations, ping lost (transmitted - received) / longest gap
+#     QEMU's own downtime (query-migrate's completed reply, when a sample caught it
+#     before the source QEMU exited), memory processed, iterations, ping lost (transmitted - received) / longest gap
 #     between two replies, PV stall (longest gap between two rootHost:calcExample
 #     updates by client time, and values missed in its 0..9 count after the first
 #     update: the initial value races the subscription), load average
@@ -22,8 +23,8 @@ toml() { sed -n "s/^$2 = //p" "$1/trace.toml" | head -n1 | tr -d '"'; }
 jobval() { sed -n "s/^$2: *//p" "$1" | head -n1 | sed 's/ *$//; s/  */ /g'; }
 
 if [ $mode = main ]; then
-    echo "| bundle | outcome | time | downtime | processed | iter. | ping lost / longest gap | PV stall (missed) | load |"
-    echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+    echo "| bundle | outcome | time | downtime | QEMU downtime | processed | iter. | ping lost / longest gap | PV stall (missed) | load |"
+    echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
 else
     echo "| bundle | 128 B | 256 B | 512 B | 1024 B | 2048 B | default, 64 KiB | RTT avg | NFS RTT measured (added) | writes/s achieved | disk KiB/s achieved |"
     echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
@@ -51,6 +52,8 @@ for d in "$@"; do
         mp=$(printf '%s\n' "$last" | sed -n 's/^Memory processed: *//p')
         it=$(printf '%s\n' "$last" | sed -n 's/^Iteration: *//p' | sed 's/ *$//')
     fi
+    qd=$(grep -o '"status":"completed"[^}]*"downtime":[0-9]*' "$d/query-migrate.jsonl" 2>/dev/null | head -n1 | sed 's/.*"downtime"://')
+    qd=${qd:+$qd ms}
     pingf=$(awk '
         /packets transmitted/ { tx = $1; rx = $4 }
         /bytes from/ { s = substr($1, 2, length($1) - 2) + 0; if (last && s - last > g) g = s - last; last = s }
@@ -64,5 +67,5 @@ for d in "$@"; do
             if (n) { if (t - lt > g) g = t - lt; m = (v - lv + 10) % 10; if (n > 1 && m > 1) miss += m - 1 }
             lt = t; lv = v; n++ }
         END { printf "%.2f s (%d)", g, miss }' "$d/camonitor.log")
-    echo "| $name | $outcome | $t | $dt | $mp | $it | $pingf | $pv | $(toml "$d" load_avg) |"
+    echo "| $name | $outcome | $t | $dt | ${qd:-—} | $mp | $it | $pingf | $pv | $(toml "$d" load_avg) |"
 done
