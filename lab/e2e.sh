@@ -4,9 +4,17 @@
 # migrations (an idle guest that converges, a dirtying guest that never converges and
 # is aborted at its timeout), check the bundles, tear the lab down. Exits non-zero on
 # any failure; the whole run is bounded (E2E_BUDGET seconds, default 540).
+# With the NFS disk (the default, E2E_STORAGE=nfs) the converging run has the guest's
+# disk on NFS behind the delaying relay (+10 ms round trip) with a guest disk writer,
+# and its bundle must carry the storage set-up and the measured NFS round trip; when a
+# `migbench` with a `replay` command is found ($MIGBENCH, PATH, or target/*/ of this
+# repository) that bundle is replayed and the report must show the storage part of
+# the downtime. Every recording starts with the link probe (netperf, ping).
 #
 # usage: lab/e2e.sh [OUT_DIR]    bundles go to OUT_DIR (default: a temp dir, removed
 #                                at the end unless E2E_KEEP=1). Needs root.
+# Environment: E2E_STORAGE=nfs|none (default nfs), E2E_BUDGET (s), E2E_KEEP=1,
+#              E2E_LAB / E2E_NS_PREFIX (default: a temp dir, mbe<pid>-), MIGBENCH.
 set -eu
 . "$(dirname "$0")/lib.sh"
 need_root
@@ -14,7 +22,11 @@ need_root
 E2E_BUDGET=${E2E_BUDGET:-540}
 export LAB=${E2E_LAB:-$(mktemp -d /tmp/migbench-e2e-lab.XXXXXX)}
 export LAB_NS_PREFIX=${E2E_NS_PREFIX:-mbe$$-}
-export LAB_STORAGE=none LAB_GUEST_MIB=256
+export LAB_STORAGE=${E2E_STORAGE:-nfs} LAB_GUEST_MIB=256
+case $LAB_STORAGE in none|nfs) ;; *) die "E2E_STORAGE must be nfs or none" ;; esac
+# again, so that the names and URIs derived from LAB and LAB_NS_PREFIX are this lab's
+. "$LAB_DIR/lib.sh"
+NFS_DELAY_MS=10
 OUT=${1:-}
 made_out=no
 if [ -z "$OUT" ]; then OUT=$(mktemp -d /tmp/migbench-e2e-bundles.XXXXXX); made_out=yes; fi
@@ -42,7 +54,7 @@ trap 'echo "e2e: interrupted"; exit 130' INT TERM
 WATCHDOG=$!
 
 t0=$(date +%s)
-echo "e2e: lab up (LAB=$LAB, prefix $LAB_NS_PREFIX)"
+echo "e2e: lab up (LAB=$LAB, prefix $LAB_NS_PREFIX, storage $LAB_STORAGE)"
 if timeout 400 "$LAB_DIR/up.sh"; then pass "lab up in $(( $(date +%s) - t0 )) s"; else fail "lab up"; exit 1; fi
 accel=$(domain_accel)
 [ "$accel" = tcg ] || [ "$accel" = kvm ] && pass "guest runs, accel $accel" || fail "guest accel unknown"
@@ -62,16 +74,73 @@ check_bundle() {
         grep -q '^Total downtime:' "$d/domjobinfo-completed.txt" 2>/dev/null || { echo "  $d: no completed job info"; ok=no; }
     fi
     [ "$(du -sk "$d" | cut -f1)" -lt 1024 ] || { echo "  $d: bundle over 1 MiB"; ok=no; }
+    # the link probe: raw files listed, figures parsed
+    for f in probe-netperf.txt probe-rtt.txt; do
+        { [ -s "$d/$f" ] && grep -q "^path = \"$f\"" "$d/trace.toml"; } || { echo "  $d: probe file $f missing"; ok=no; }
+    done
+    for k in tcp_mbit_s_8k_128b tcp_mbit_s_8k_256b tcp_mbit_s_8k_512b tcp_mbit_s_8k_1024b tcp_mbit_s_8k_2048b \
+             tcp_mbit_s_default rtt_ms_avg duration_s; do
+        grep -Eq "^$k = [0-9.]+\$" "$d/trace.toml" || { echo "  $d: [probe] $k missing"; ok=no; }
+    done
+    if [ "$LAB_STORAGE" = nfs ]; then
+        grep -q '^kind = "nfs"$' "$d/trace.toml" || { echo "  $d: [storage] kind is not nfs"; ok=no; }
+        for k in 'nfs_server = "' 'image_format = "qcow2"' 'cache = "none"' 'nfs_rtt_added_ms = ' 'nfs_rtt_measured_ms = '; do
+            grep -q "^$k" "$d/trace.toml" || { echo "  $d: no '$k...' in the manifest"; ok=no; }
+        done
+        [ -s "$d/probe-nfs-rtt.txt" ] || { echo "  $d: probe-nfs-rtt.txt missing"; ok=no; }
+    fi
     [ $ok = yes ]
 }
 
-b1=$OUT/e2e-idle-256m-a2b
-if "$LAB_DIR/record.sh" --memory 256 --wws 0 --rate 0 --bandwidth 64 --settle 2 --tail 5 --timeout 60 "$b1"; then
-    pass "converging migration recorded"
+# check_nfs_rtt DIR ADDED_MS: the NFS round trip measured through the relay covers the
+# added latency, and the manifest says what was added
+check_nfs_rtt() {
+    local d=$1 added=$2 m
+    m=$(sed -n 's/^nfs_rtt_measured_ms = //p' "$d/trace.toml")
+    grep -q "^nfs_rtt_added_ms = $added.0\$" "$d/trace.toml" || { echo "  $d: nfs_rtt_added_ms is not $added"; return 1; }
+    awk -v m="$m" -v a="$added" 'BEGIN{exit !(m != "" && m >= a * 0.9 && m < a + 50)}' \
+        || { echo "  $d: measured NFS round trip '$m' ms does not fit the added $added ms"; return 1; }
+    echo "  NFS round trip measured through the relay: $m ms (added $added ms)"
+}
+
+# A migbench binary with a replay command, if there is one.
+find_migbench() {
+    local c
+    for c in "${MIGBENCH:-}" "$(command -v migbench 2>/dev/null)" "$LAB_DIR/../target/release/migbench" \
+             "$LAB_DIR/../target/debug/migbench"; do
+        [ -n "$c" ] && [ -x "$c" ] && "$c" replay --help >/dev/null 2>&1 && { echo "$c"; return 0; }
+    done
+    return 1
+}
+
+if [ "$LAB_STORAGE" = nfs ]; then
+    b1=$OUT/e2e-nfs-idle-disk256k-rtt${NFS_DELAY_MS}ms-256m-a2b
+    nfs_opts="--disk-kib-s 256 --nfs-delay $NFS_DELAY_MS"
+else
+    b1=$OUT/e2e-idle-256m-a2b
+    nfs_opts=
+fi
+# shellcheck disable=SC2086
+if "$LAB_DIR/record.sh" --memory 256 --wws 0 --rate 0 --bandwidth 64 --settle 2 --tail 5 --timeout 60 $nfs_opts "$b1"; then
+    pass "converging migration recorded${nfs_opts:+ (NFS disk, +$NFS_DELAY_MS ms NFS round trip)}"
 else
     fail "converging migration (record.sh exit $?)"
 fi
 if check_bundle "$b1" completed; then pass "bundle $(basename "$b1") checks"; else fail "bundle $(basename "$b1") checks"; fi
+if [ "$LAB_STORAGE" = nfs ]; then
+    if check_nfs_rtt "$b1" "$NFS_DELAY_MS"; then pass "NFS latency recorded and measured"; else fail "NFS latency"; fi
+    if mb=$(find_migbench); then
+        if rep=$(timeout 120 "$mb" replay "$b1" 2>&1); then
+            printf '%s\n' "$rep" | sed 's/^/  replay: /'
+            if printf '%s\n' "$rep" | grep -qi 'storage'; then pass "replay shows the storage part of the downtime"
+            else fail "replay report does not mention storage"; fi
+        else
+            printf '%s\n' "$rep" | sed 's/^/  replay: /'; fail "migbench replay $b1"
+        fi
+    else
+        echo "e2e: SKIP replay: no migbench with a replay command (set MIGBENCH or cargo build --release)"
+    fi
+fi
 where=$(domain_where)
 [ "$where" = hB ] && pass "guest on hB after the migration" || fail "guest on '$where' after the migration (wanted hB)"
 
@@ -85,4 +154,7 @@ fi
 if check_bundle "$b2" aborted; then pass "bundle $(basename "$b2") checks"; else fail "bundle $(basename "$b2") checks"; fi
 where=$(domain_where)
 [ "$where" = hB ] && pass "guest still on hB after the abort" || fail "guest on '$where' after the abort (wanted hB)"
+if [ -n "$(for ns in "$NS_A" "$NS_B"; do ip netns pids "$ns"; done | xargs -r ps -o comm= -p | grep -x netserver)" ]; then
+    fail "a netserver was left running"
+fi
 echo "e2e: recordings done in $(( $(date +%s) - t0 )) s"

@@ -25,6 +25,13 @@
 #   --settle S             wait after the guest is up, before recording (default 5)
 #   --reuse                keep the running guest (must be on the source): the dirtier is set
 #                          over its control channel instead of a fresh boot
+#   --probe-s S            link probe before the run, S seconds per netperf test (default 2;
+#                          the seed used 30): netperf TCP_STREAM source -> destination with
+#                          8 KiB socket buffers and 128..2048 B messages, one with default
+#                          buffers and 64 KiB messages, and ping -c 10 -i 0.2 between the hosts
+#   --no-probe             skip the link probe
+# With the NFS disk the round trip of real NFS calls (NULL RPCs, lab/nfs-ping.py) from the
+# source host on the disk's path is measured too (probe-nfs-rtt.txt).
 # The guest is (re)booted on the source unless --reuse. The run always ends with the guest
 # running on exactly one host, which is printed. Ctrl-C aborts the job and keeps the bundle,
 # marked complete = false. Needs root and a lab that is up (lab/up.sh).
@@ -34,6 +41,7 @@ need_root
 
 NAME= DESC= DIR_ARG=A-\>B BW=64 DT=300 AC=false WWS=64 RATE=0 DISKK=0 MEM=$LAB_GUEST_MIB
 SCAN=1 TIMEOUT=120 LINK=1gbit STP_FD= NFS_DELAY= LEAD=3 TAIL=8 SETTLE=5 REUSE=no OUT=
+PROBE=yes PROBE_S=2
 usage() { sed -n '2,/^set -eu/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; exit "${1:-2}"; }
 while [ $# -gt 0 ]; do
     case $1 in
@@ -56,6 +64,8 @@ while [ $# -gt 0 ]; do
     --tail) TAIL=$2; shift ;;
     --settle) SETTLE=$2; shift ;;
     --reuse) REUSE=yes ;;
+    --probe-s) PROBE_S=$2; shift ;;
+    --no-probe) PROBE=no ;;
     -h|--help) usage 0 ;;
     -*) echo "record.sh: unknown option $1" >&2; usage ;;
     *) [ -z "$OUT" ] || usage; OUT=$1 ;;
@@ -68,9 +78,12 @@ A-\>B|a2b|AB) SRC=hA DST=hB DIRECTION="A->B" ;;
 B-\>A|b2a|BA) SRC=hB DST=hA DIRECTION="B->A" ;;
 *) die "--direction must be A->B or B->A" ;;
 esac
-for v in BW DT WWS RATE DISKK MEM TIMEOUT LEAD TAIL SETTLE; do
+for v in BW DT WWS RATE DISKK MEM TIMEOUT LEAD TAIL SETTLE PROBE_S; do
     case ${!v} in ''|*[!0-9]*) die "--$(echo $v | tr 'A-Z' 'a-z') must be a non-negative integer" ;; esac
 done
+[ "$PROBE_S" -ge 1 ] || die "--probe-s must be at least 1 s"
+[ "$PROBE" = no ] || { command -v netperf && command -v netserver; } >/dev/null \
+    || die "the link probe needs netperf (lab/up.sh installs it; or pass --no-probe)"
 [ -z "$STP_FD" ] || { [ "$STP_FD" -ge 2 ] && [ "$STP_FD" -le 30 ]; } || die "--stp-dest must be 2..30 s"
 [ -z "$STP_FD" ] || [ "$TAIL" -ge $((2 * STP_FD + 6)) ] || TAIL=$((2 * STP_FD + 6))
 "$LAB_DIR/status.sh" --check || die "the lab is not up (lab/up.sh)"
@@ -133,7 +146,9 @@ fi
 DISK_HOST=
 NFS_ADDED=0.0
 if [ "$STORAGE" = nfs ]; then
-    if [ -n "$NFS_DELAY" ]; then DISK_HOST=$IP_NR; NFS_ADDED=$NFS_DELAY; set_nfs_delay "$NFS_DELAY"
+    if [ -n "$NFS_DELAY" ]; then
+        DISK_HOST=$IP_NR; set_nfs_delay "$NFS_DELAY"
+        NFS_ADDED=$(awk -v d="$NFS_DELAY" 'BEGIN{s = sprintf("%g", d + 0); if (s !~ /[.e]/) s = s ".0"; print s}')
     else DISK_HOST=$IP_ST; fi
 fi
 CMDLINE_EXTRA="migbench.wws_mib=$WWS migbench.rate=$RATE migbench.disk_kib_s=$DISKK migbench.scan=$SCAN"
@@ -152,11 +167,86 @@ guest_ctl get >>"$RLOG" 2>&1 || rlog "guest control channel does not answer"
 ACCEL=$(domain_accel)
 QEMU_VERSION=$(qemu-system-x86_64 --version | awk 'NR==1{print $4}')
 LIBVIRT_VERSION=$(libvirtd --version | awk '{print $NF}')
-RTT=$(inns "$(host_ns "$SRC")" ping -c 5 -i 0.2 -q "$DST_IP" | awk -F/ '/^rtt/{print $5}')
+
+# --- link probe (the seed's netperf test) and the NFS round trip -------------------
+# netperf TCP_STREAM from the source host to a netserver on the destination host, over
+# the (shaped) link the migration will use: 8 KiB socket buffers (-s/-S 8192; Linux
+# doubles them) with 128..2048 B messages as in the seed, and once with default buffers
+# and 64 KiB messages (what a migration stream gets); then ping -c 10 -i 0.2.
+NETPERF_PORT=12865 NETSERVER_PID= PROBE_TOML= PROBE_MSGS="128 256 512 1024 2048"
+C_NETSERVER="netserver -D -4 -L $DST_IP -p $NETPERF_PORT"
+C_NETPERF="netperf -H $DST_IP -p $NETPERF_PORT -4 -t TCP_STREAM -l $PROBE_S -f m"
+C_PROBE_PING="ping -D -c 10 -i 0.2 $DST_IP"
+run_probe() {
+    local f=$OUT/probe-netperf.txt m c o thr key
+    rlog "link probe: $C_NETSERVER on $DST; $C_NETPERF -- ... from $SRC"
+    ip netns exec "$(host_ns "$DST")" $C_NETSERVER >>"$RLOG" 2>&1 &
+    NETSERVER_PID=$!
+    wait_for 10 sh -c "ip netns exec '$(host_ns "$DST")' ss -Hltn 'sport = :$NETPERF_PORT' | grep -q ." \
+        || rlog "netserver does not listen on $DST_IP:$NETPERF_PORT"
+    : > "$f"
+    PROBE_TOML="tool = $(tq "$(netperf -V 2>&1 | head -n1)")
+from = \"$SRC\"
+to = \"$DST\"
+duration_s = $PROBE_S
+socket_buffer_bytes = 8192"
+    for m in $PROBE_MSGS default; do
+        if [ "$m" = default ]; then c="$C_NETPERF -- -m 65536" key=tcp_mbit_s_default
+        else c="$C_NETPERF -- -s 8192 -S 8192 -m $m" key=tcp_mbit_s_8k_${m}b; fi
+        printf '# %s %s\n' "$(date +%s.%N)" "$c" >> "$f"
+        o=$(ip netns exec "$(host_ns "$SRC")" timeout $((PROBE_S + 20)) $c 2>&1) || rlog "netperf failed: $c"
+        printf '%s\n\n' "$o" >> "$f"
+        # the result line: recv socket, send socket, message size, elapsed s, 10^6 bits/s
+        thr=$(printf '%s\n' "$o" | awk 'NF == 5 && $1 ~ /^[0-9]+$/ && $5 ~ /^[0-9.]+$/ {t = $5} END {print t}')
+        if [ -n "$thr" ]; then PROBE_TOML="$PROBE_TOML
+$key = $thr"; fi
+        rlog "probe: $key = ${thr:-?} Mbit/s"
+    done
+    PROBE_TOML="$PROBE_TOML
+default_message_bytes = 65536"
+    kill -TERM "$NETSERVER_PID" 2>/dev/null || true
+    wait "$NETSERVER_PID" 2>/dev/null || true
+    NETSERVER_PID=
+    ip netns exec "$(host_ns "$SRC")" timeout 20 $C_PROBE_PING > "$OUT/probe-rtt.txt" 2>>"$RLOG" || rlog "probe ping: loss or error"
+    o=$(awk -F'[/ ]+' '/^rtt /{printf "rtt_ms_min = %s\nrtt_ms_avg = %s\nrtt_ms_max = %s\nrtt_ms_mdev = %s\n", $7, $8, $9, $10}' "$OUT/probe-rtt.txt")
+    [ -z "$o" ] || PROBE_TOML="$PROBE_TOML
+$o"
+    RTT=$(awk -F'[/ ]+' '/^rtt /{print $8}' "$OUT/probe-rtt.txt")
+    rlog "probe: rtt avg ${RTT:-?} ms"
+}
+RTT=
+if [ "$PROBE" = yes ]; then
+    trap '[ -z "$NETSERVER_PID" ] || kill "$NETSERVER_PID" 2>/dev/null' EXIT
+    run_probe
+    trap - EXIT
+fi
+[ -n "$RTT" ] || RTT=$(inns "$(host_ns "$SRC")" ping -c 5 -i 0.2 -q "$DST_IP" | awk -F/ '/^rtt/{print $5}')
 [ -n "$RTT" ] || RTT=0
+# NFS: round trip of real NFS calls (NULL RPCs) from the source host on the disk's path
+# (through the delaying relay when --nfs-delay is given), and straight to the server.
+NFS_RTT_MS= NFS_RTT_MIN_MS= NFS_RTT_DIRECT_MS= C_NFSPING=
+median_time() { sed -n 's/.* time=\([0-9.]*\) ms$/\1/p' "$@" | sort -n \
+    | awk '{v[NR] = $1} END {if (NR) printf "%.3f", (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+if [ "$STORAGE" = nfs ]; then
+    C_NFSPING="nfs-ping.py -c 10 -i 0.2 $DISK_HOST"
+    ip netns exec "$(host_ns "$SRC")" timeout 30 "$LAB_DIR/nfs-ping.py" -c 10 -i 0.2 "$DISK_HOST" \
+        > "$OUT/probe-nfs-rtt.txt" 2>>"$RLOG" || rlog "nfs-ping $DISK_HOST: errors"
+    NFS_RTT_MS=$(median_time "$OUT/probe-nfs-rtt.txt")
+    NFS_RTT_MIN_MS=$(awk -F'[/ ]+' '/^rtt /{print $7}' "$OUT/probe-nfs-rtt.txt")
+    if [ "$DISK_HOST" != "$IP_ST" ]; then
+        o=$(ip netns exec "$(host_ns "$SRC")" timeout 30 "$LAB_DIR/nfs-ping.py" -c 10 -i 0.1 "$IP_ST" 2>&1) || true
+        printf '%s\n' "$o" | sed 's/^/nfs-ping direct: /' >> "$RLOG"
+        NFS_RTT_DIRECT_MS=$(printf '%s\n' "$o" | median_time)
+    else
+        NFS_RTT_DIRECT_MS=$NFS_RTT_MS
+    fi
+    rlog "NFS NULL RPC round trip from $SRC: ${NFS_RTT_MS:-?} ms (median) via $DISK_HOST, ${NFS_RTT_DIRECT_MS:-?} ms direct to $IP_ST"
+fi
 rlog "accel=$ACCEL qemu=$QEMU_VERSION libvirt=$LIBVIRT_VERSION rtt $SRC->$DST=${RTT}ms"
 virsh -c "$SRC_URI" migrate-setmaxdowntime "$LAB_DOMAIN" "$DT" >>"$RLOG"
 RECORDED_AT=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+LOAD_AVG=$(cut -d' ' -f1-3 /proc/loadavg)
+rlog "load average $LOAD_AVG"
 
 # --- commands (exactly as run) ------------------------------------------------------
 CA_ENV="TZ=UTC EPICS_CA_AUTO_ADDR_LIST=NO EPICS_CA_ADDR_LIST=$IP_GUEST"
@@ -175,8 +265,18 @@ C_MIGRATE="virsh -c '$SRC_URI' $(shq "${MIG_ARGS[@]}")"
 C_ABORT="virsh -c '$SRC_URI' domjobabort $LAB_DOMAIN"
 C_COMPLETED=
 
+# achieved KEY: increase of the dirtier's counter KEY per second over the recording
+achieved() {
+    awk -v a="${DIRTIER_G0:-}" -v b="${DIRTIER_G1:-}" -v t0="${DIRTIER_T0:-0}" -v t1="${DIRTIER_T1:-0}" -v k="$1" '
+        function val(s, k,   n, i, f) { n = split(s, f, " ")
+            for (i = 1; i <= n; i++) if (index(f[i], k "=") == 1) return substr(f[i], length(k) + 2)
+            return "" }
+        BEGIN { x = val(a, k); y = val(b, k)
+            if (x != "" && y != "" && t1 > t0) printf "%.1f", (y - x) / (t1 - t0) }'
+}
+
 write_manifest() {
-    local desc=$DESC
+    local desc=$DESC w
     if [ -z "$desc" ]; then
         if [ "$RATE" = 0 ]; then desc="idle"; else desc="dirtying $RATE page-writes/s over $WWS MiB,"; fi
         desc="$desc $MEM MiB guest,"
@@ -287,9 +387,51 @@ write_manifest() {
             echo "role = \"log\""
             echo "command = $(tq "$C_COMPLETED_DST")"
         fi
+        if [ -s "$OUT/probe-netperf.txt" ]; then
+            echo
+            echo "[[files]]"
+            echo "path = \"probe-netperf.txt\""
+            echo "format = \"netperf\""
+            echo "role = \"probe\""
+            echo "command = $(tq "$C_NETPERF -- -s 8192 -S 8192 -m M  (M = ${PROBE_MSGS// /, }), then $C_NETPERF -- -m 65536; from $SRC, '$C_NETSERVER' on $DST; each block starts with '# <unix time> <command>'")"
+        fi
+        if [ -s "$OUT/probe-rtt.txt" ]; then
+            echo
+            echo "[[files]]"
+            echo "path = \"probe-rtt.txt\""
+            echo "format = \"ping\""
+            echo "role = \"probe\""
+            echo "command = $(tq "$C_PROBE_PING  # from $SRC")"
+        fi
+        if [ -s "$OUT/probe-nfs-rtt.txt" ]; then
+            echo
+            echo "[[files]]"
+            echo "path = \"probe-nfs-rtt.txt\""
+            echo "format = \"nfs-ping\""
+            echo "role = \"probe\""
+            echo "command = $(tq "$C_NFSPING  # lab/nfs-ping.py from $SRC: NFSv3 NULL RPC round trips on the disk's path")"
+        fi
+        if [ -n "$PROBE_TOML" ]; then
+            echo
+            echo "# Link probe before the run (netperf as in the seed's link test, ping between the hosts)."
+            echo "[probe]"
+            printf '%s\n' "$PROBE_TOML"
+        fi
         echo
         echo "# Not part of the agreed format: how the lab ran (lab/record.sh)."
         echo "[lab]"
+        echo "load_avg = ${LOAD_AVG%% *}"
+        echo "load_avg_1_5_15_min = $(tq "$LOAD_AVG")"
+        if [ "$STORAGE" = nfs ]; then
+            [ -z "$NFS_RTT_MS" ] || echo "nfs_rtt_measured_ms = $NFS_RTT_MS"
+            [ -z "$NFS_RTT_MIN_MS" ] || echo "nfs_rtt_measured_min_ms = $NFS_RTT_MIN_MS"
+            [ -z "$NFS_RTT_DIRECT_MS" ] || echo "nfs_rtt_direct_ms = $NFS_RTT_DIRECT_MS"
+            echo "nfs_rtt_how = $(tq "median of 10 NFSv3 NULL RPCs over one TCP connection from $SRC to $DISK_HOST:2049 (lab/nfs-ping.py); direct = to $IP_ST without the relay")"
+            echo "nfs_relay = $( [ "$DISK_HOST" = "$IP_NR" ] && echo "\"$IP_NR\"" || echo '""')"
+        fi
+        w=$(achieved writes); [ -z "$w" ] || echo "dirtier_writes_per_s_achieved = $w"
+        w=$(achieved disk_kib); [ -z "$w" ] || echo "disk_kib_s_achieved = $w"
+        [ -z "${DIRTIER_T1:-}" ] || echo "dirtier_window_s = $(awk -v a="$DIRTIER_T0" -v b="$DIRTIER_T1" 'BEGIN{printf "%.1f", b - a}')"
         echo "migrate_command = $(tq "$C_MIGRATE")"
         echo "max_downtime_command = $(tq "virsh -c '$SRC_URI' migrate-setmaxdowntime $LAB_DOMAIN $DT")"
         echo "abort_command = $(tq "$C_ABORT")"
@@ -387,6 +529,11 @@ PIDS_BG+=($!)
     done
 ) > "$OUT/query-migrate.jsonl" &
 PIDS_BG+=($!)
+# the dirtier's counters (cumulative page writes, disk KiB) at both ends of the
+# recording: what the guest achieved, which under TCG and a loaded machine can be less
+# than it was told
+DIRTIER_T0=$EPOCHREALTIME DIRTIER_G0=$(guest_ctl get 2>/dev/null || true) DIRTIER_T1= DIRTIER_G1=
+rlog "dirtier at the start: ${DIRTIER_G0:-no answer}"
 sleep "$LEAD"
 
 rlog "migrate: $C_MIGRATE"
@@ -418,6 +565,8 @@ sleep 0.5   # one more sample of the end state
 collect_completed
 rlog "recording ${TAIL} s more"
 sleep "$TAIL"
+DIRTIER_T1=$EPOCHREALTIME DIRTIER_G1=$(guest_ctl get 2>/dev/null || true)
+rlog "dirtier at the end: ${DIRTIER_G1:-no answer}"
 finish
 
 # --- summary (as the tools printed it) ------------------------------------------------

@@ -17,7 +17,8 @@ case $LAB_STORAGE in none|nfs) ;; *) die "LAB_STORAGE must be none or nfs" ;; es
 # --- packages -------------------------------------------------------------------------
 PKGS="qemu-system-x86 qemu-utils qemu-block-extra libvirt-daemon-system libvirt-clients
 iputils-ping nfs-ganesha nfs-ganesha-vfs rpcbind busybox-static gcc libc6-dev iproute2
-cpio gzip unzip file procps python3 python3-pip bash coreutils"
+cpio gzip unzip file procps python3 python3-pip bash coreutils netperf"
+NONFREE_LIST=/etc/apt/sources.list.d/migbench-non-free.sources
 install_packages() {
     missing=
     for p in $PKGS; do
@@ -36,6 +37,16 @@ install_packages() {
     log "installing:$missing"
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq >/dev/null || die "apt-get update failed"
+    # netperf (the seed's link test, record.sh's probe) is in Debian's non-free
+    # component: add it (one sources file) when no configured source offers netperf.
+    if ! apt-cache policy netperf 2>/dev/null | grep -q 'Candidate: [0-9]'; then
+        codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-bookworm}")
+        log "netperf is in Debian's non-free component: adding $NONFREE_LIST ($codename)"
+        printf '%s\n' "# added by migbench lab/up.sh: netperf (the seed's link test) is in Debian's non-free" \
+            "Types: deb" "URIs: http://deb.debian.org/debian" "Suites: $codename" "Components: non-free" \
+            "Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg" > "$NONFREE_LIST"
+        apt-get update -qq >/dev/null || die "apt-get update failed"
+    fi
     qv=$(apt-cache policy qemu-system-x86 | awk '/Candidate:/{print $2}')
     # shellcheck disable=SC2086
     apt-get install -y -qq --no-install-recommends --allow-downgrades \
