@@ -6,6 +6,7 @@
 //! the raw recordings users bring ([`trace`]). The `migbench` binary is the CLI.
 
 pub mod bundle;
+pub mod calibrate;
 pub mod lab;
 pub mod model;
 pub mod par;

@@ -2,6 +2,7 @@
 
 mod advise;
 mod evacuate;
+mod fit;
 mod lab;
 mod progress;
 mod record;
@@ -45,6 +46,33 @@ enum Command {
     Record(Box<record::Args>),
     Lab(lab::Args),
     Replay(replay::Args),
+    Fit(fit::FitArgs),
+    Validate(fit::ValidateArgs),
+}
+
+/// The model input for `file` with a calibrated model file filling in what it leaves
+/// unset.
+pub fn with_model(
+    model: &std::path::Path,
+    file: &migbench::scenario::ScenarioFile,
+    probe_mbit_s: Option<f64>,
+    nfs_rtt_ms: Option<f64>,
+) -> anyhow::Result<migbench::model::ModelParams> {
+    let m = migbench::calibrate::ModelFile::load(model).map_err(|e| BadInput(e.to_string()))?;
+    let filled = m.fill(file, probe_mbit_s, nfs_rtt_ms);
+    migbench::scenario::from_file(&filled).map_err(|problems| {
+        BadInput(format!(
+            "{} with {}: {}",
+            file.name.as_deref().unwrap_or("scenario"),
+            model.display(),
+            problems
+                .iter()
+                .map(|p| format!("{}: {}", p.field, p.message))
+                .collect::<Vec<_>>()
+                .join("; ")
+        ))
+        .into()
+    })
 }
 
 /// Parses the command line, runs the command and maps errors to exit codes.
@@ -55,6 +83,8 @@ pub fn main() -> ExitCode {
         Command::Sweep(a) => sweep::run(a, cli.json),
         Command::Advise(a) => advise::run(a, cli.json),
         Command::Evacuate(a) => evacuate::run(a, cli.json),
+        Command::Fit(a) => fit::run_fit(a, cli.json),
+        Command::Validate(a) => fit::run_validate(a, cli.json),
         Command::Record(a) => record::run(a, cli.json),
         Command::Lab(a) => lab::run(a, cli.json),
         Command::Replay(a) => match replay::run(a, cli.json) {

@@ -58,6 +58,10 @@ pub struct Args {
     /// Parameters to predict loose files from (a scenario file); a bundle uses its own.
     #[arg(long)]
     pub scenario: Option<PathBuf>,
+    /// A calibrated model file filling in what the recording's parameters leave
+    /// unset (with a bundle, its link probe and NFS round trip are used too).
+    #[arg(long)]
+    pub model: Option<PathBuf>,
     /// Seed of the prediction.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
@@ -68,13 +72,15 @@ pub fn run(a: &Args, json: bool) -> Result<bool> {
     let tol = Tolerances::default();
     let r: Replay = if let Some(dir) = &a.bundle {
         let b = Bundle::load(dir).map_err(|e| BadInput(e.to_string()))?;
-        let params = match &a.scenario {
-            Some(s) => Some(
-                scenario::load(s)
-                    .map_err(|e| BadInput(e.to_string()))?
-                    .params,
-            ),
-            None => None,
+        let params = match (&a.scenario, &a.model) {
+            (Some(s), _) => Some(params_of(s, a.model.as_deref())?),
+            (None, Some(m)) => {
+                let run = migbench::calibrate::Run::from_bundle(&b)
+                    .map_err(|e| BadInput(e.to_string()))?;
+                let (probe, nfs) = run.map_or((None, None), |r| (r.probe_mbit_s, r.nfs_rtt_ms));
+                Some(super::with_model(m, &b.scenario_file(), probe, nfs)?)
+            }
+            (None, None) => None,
         };
         replay_bundle(&b, params, a.seed, tol).map_err(|e| BadInput(e.to_string()))?
     } else {
@@ -114,11 +120,7 @@ pub fn run(a: &Args, json: bool) -> Result<bool> {
         }
         let observed = observe_files(&files).map_err(|e| BadInput(e.to_string()))?;
         let params = match &a.scenario {
-            Some(s) => Some(
-                scenario::load(s)
-                    .map_err(|e| BadInput(e.to_string()))?
-                    .params,
-            ),
+            Some(s) => Some(params_of(s, a.model.as_deref())?),
             None => None,
         };
         replay("loose files", observed, params.as_ref(), a.seed, tol)
@@ -129,4 +131,16 @@ pub fn run(a: &Args, json: bool) -> Result<bool> {
         print!("{}", render(&r));
     }
     Ok(r.verdict != "fail")
+}
+
+/// A scenario's model input, with a calibrated model filling in when given.
+fn params_of(
+    scenario_path: &std::path::Path,
+    model: Option<&std::path::Path>,
+) -> Result<migbench::model::ModelParams> {
+    let sc = scenario::load(scenario_path).map_err(|e| BadInput(e.to_string()))?;
+    match model {
+        Some(m) => super::with_model(m, &sc.file, None, None),
+        None => Ok(sc.params),
+    }
 }

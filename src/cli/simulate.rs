@@ -35,11 +35,18 @@ pub struct Args {
     /// Also show the closed-form geometric model's prediction.
     #[arg(long)]
     pub twin: bool,
+    /// A calibrated model file (models/*.toml) filling in what the scenario leaves
+    /// unset: zero pages, stream overhead, sender and set-up costs, switchover.
+    #[arg(long)]
+    pub model: Option<PathBuf>,
 }
 
 /// Runs the command.
 pub fn run(a: &Args, json: bool) -> Result<()> {
-    let sc = scenario::load(&a.scenario).map_err(|e| BadInput(e.to_string()))?;
+    let mut sc = scenario::load(&a.scenario).map_err(|e| BadInput(e.to_string()))?;
+    if let Some(m) = &a.model {
+        sc.params = super::with_model(m, &sc.file, None, None)?;
+    }
     let twin = a.twin.then(|| analytic::geometric(&sc.params));
     if a.runs == 1 {
         let o = simulate(&sc.params, a.seed);

@@ -61,6 +61,9 @@ pub struct Pass {
     pub bandwidth_bytes_per_s: f64,
     /// QEMU's `expected-downtime` after the sync: remaining bytes / bandwidth.
     pub expected_downtime_ns: Nanos,
+    /// QEMU's `dirty-pages-rate` as of this sync (pages newly found dirty per second,
+    /// over periods of at least 1 s).
+    pub dirty_rate_pages_s: f64,
     /// The stop-and-copy pass: the guest is paused, its pages are the last ones.
     pub stop_and_copy: bool,
 }

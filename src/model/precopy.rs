@@ -196,7 +196,9 @@ impl<'a> Run<'a> {
             return Some(self.give_up(now));
         }
 
-        let mut rate = send_rate(self.p);
+        // Pages leave at link speed; max-bandwidth only limits the bytes per window
+        // (QEMU sends a window's worth in a burst, then sleeps to the window's end).
+        let mut rate = self.p.link.payload_bytes_per_s;
         if self.p.link.jitter > 0.0 {
             let j = 1.0 + self.p.link.jitter * self.rng.standard_normal();
             rate *= j.clamp(0.1, 3.0);
@@ -303,6 +305,7 @@ impl<'a> Run<'a> {
             throttle_pct,
             bandwidth_bytes_per_s: bw,
             expected_downtime_ns,
+            dirty_rate_pages_s: self.ac.dirty_pages_rate,
             stop_and_copy: false,
         });
     }
@@ -344,6 +347,7 @@ impl<'a> Run<'a> {
             throttle_pct: self.ac.throttle_pct,
             bandwidth_bytes_per_s: rate,
             expected_downtime_ns: final_ram_ns,
+            dirty_rate_pages_s: self.ac.dirty_pages_rate,
             stop_and_copy: true,
         };
         match self.passes.last_mut() {

@@ -50,7 +50,9 @@ pub fn replay(
     Replay {
         name: name.to_string(),
         observed,
-        no_prediction: params.is_none().then(|| "no parameters to predict from".to_string()),
+        no_prediction: params
+            .is_none()
+            .then(|| "no parameters to predict from".to_string()),
         predicted,
         checks,
         verdict: verdict.to_string(),

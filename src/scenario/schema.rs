@@ -63,6 +63,10 @@ pub struct WorkloadSection {
     pub hot_writes_per_s: Option<f64>,
     /// Page writes/s into the rest of non-zero RAM (default 0).
     pub cold_writes_per_s: Option<f64>,
+    /// Non-zero memory beyond the working set that the workload does not write
+    /// during the migration (data loaded before), MiB (default 0). Used with a
+    /// calibrated model to work out the zero pages.
+    pub resident_mib: Option<f64>,
     /// Guest disk writes, KiB/s (informational; default 0).
     pub disk_writes_kib_s: Option<f64>,
     /// Later load phases.

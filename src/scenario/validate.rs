@@ -171,6 +171,13 @@ pub fn to_params(f: &ScenarioFile) -> Result<ModelParams, Vec<FieldProblem>> {
         closed(0.0, TIB_IN_MIB),
         "MiB",
     );
+    c.value(
+        "workload.resident_mib",
+        w.resident_mib,
+        0.0,
+        closed(0.0, TIB_IN_MIB),
+        "MiB",
+    );
     let nonzero_mib = memory_mib * (1.0 - zero_fraction);
     if wws_mib > nonzero_mib * 1.000001 {
         c.problem(

@@ -1,0 +1,289 @@
+//! Fitting a model file to recorded runs: each parameter from the observations that
+//! carry it, with a 95 % confidence interval.
+
+use super::model_file::{
+    GuestFit, HostFit, LinkFit, ModelFile, NetworkFit, Provenance, SwitchoverFit, WorkloadFit,
+};
+use super::run::Run;
+use super::stats::{Estimate, mean, ols};
+use crate::model::simulate;
+use crate::scenario;
+
+const MIB: f64 = 1048576.0;
+/// TCP payload share of the line rate over 1500-byte Ethernet frames (1448/1538).
+const DEFAULT_EFFICIENCY: f64 = 1448.0 / 1538.0;
+
+/// Fits a model to `runs` (those without completed pre-copy inform only what they
+/// can). `name` and `today` go into the provenance.
+pub fn fit(runs: &[Run], name: &str, today: &str) -> Result<ModelFile, String> {
+    let done: Vec<&Run> = runs.iter().filter(|r| r.complete()).collect();
+    if done.len() < 4 {
+        return Err(format!(
+            "{} runs with completed pre-copy and job totals: at least 4 are needed to fit",
+            done.len()
+        ));
+    }
+    let guest = fit_guest(&done)?;
+    let link = fit_link(&done);
+    let host = fit_host(&done, link.efficiency.value)?;
+    let mut model = ModelFile {
+        provenance: provenance(runs, name, today),
+        guest,
+        link,
+        host,
+        switchover: SwitchoverFit {
+            fixed_ms: Estimate::assumed(0.0),
+            fixed_ms_cpu: Estimate::assumed(0.0),
+            nfs_round_trips: Estimate::assumed(0.0),
+        },
+        workload: WorkloadFit {
+            write_efficiency: Estimate::assumed(1.0),
+        },
+        network: NetworkFit {
+            reconverge_ms: Estimate::assumed(1.0),
+        },
+    };
+    model.switchover = fit_switchover(&done, &model)?;
+    model.workload = fit_writes(&done, &model);
+    model.network = fit_network(&done);
+    Ok(model)
+}
+
+fn provenance(runs: &[Run], name: &str, today: &str) -> Provenance {
+    let uniq = |f: &dyn Fn(&Run) -> Option<String>| {
+        let mut v: Vec<String> = runs.iter().filter_map(f).collect();
+        v.sort();
+        v.dedup();
+        v
+    };
+    Provenance {
+        name: name.to_string(),
+        fitted_at: today.to_string(),
+        migbench_version: env!("CARGO_PKG_VERSION").to_string(),
+        bundles: runs.iter().map(|r| r.name.clone()).collect(),
+        qemu_versions: uniq(&|r| r.qemu.clone()),
+        libvirt_versions: uniq(&|r| r.libvirt.clone()),
+        accel: uniq(&|r| r.accel.clone()),
+        notes: vec![
+            "Fitted by `migbench fit`: guest footprint by least squares on memory size, stream overhead and \
+             link efficiency as means, sender and set-up costs by least squares on the link probe's free-CPU \
+             figure, switchover by least squares on the measured NFS round trip, write efficiency per run by \
+             simulation."
+                .to_string(),
+        ],
+    }
+}
+
+/// Non-zero memory of the idle guest against its RAM size.
+fn fit_guest(done: &[&Run]) -> Result<GuestFit, String> {
+    let mut x = Vec::new();
+    let mut y = Vec::new();
+    for r in done {
+        // Pages with data are counted each time they are resent; zero pages go once, in
+        // the first pass. So the guest's non-zero memory is RAM minus its zero pages.
+        let (Some(total), Some(zero)) = (r.job.memory_total_bytes, r.job.zero_pages) else {
+            continue;
+        };
+        let touched = r
+            .file
+            .workload
+            .wws_mib
+            .unwrap_or(0.0)
+            .max(r.file.workload.resident_mib.unwrap_or(0.0));
+        x.push(vec![1.0, r.file.guest.memory_mib]);
+        y.push((total as f64 - zero as f64 * 4096.0) / MIB - touched);
+    }
+    let sizes = {
+        let mut m: Vec<u64> = x.iter().map(|r| r[1] as u64).collect();
+        m.sort();
+        m.dedup();
+        m.len()
+    };
+    if sizes >= 2 {
+        let b = ols(&x, &y).ok_or("guest footprint: the fit is degenerate")?;
+        Ok(GuestFit {
+            baseline_nonzero_mib: b[0],
+            baseline_nonzero_per_mib: b[1],
+        })
+    } else {
+        let m = mean(&y).ok_or("guest footprint: no run reports its page counts")?;
+        Ok(GuestFit {
+            baseline_nonzero_mib: m,
+            baseline_nonzero_per_mib: Estimate::assumed(0.0),
+        })
+    }
+}
+
+fn fit_link(done: &[&Run]) -> LinkFit {
+    let header: Vec<f64> = done
+        .iter()
+        .filter_map(|r| {
+            let (p, nb, n, z) = (
+                r.job.memory_processed_bytes? as f64,
+                r.job.normal_bytes? as f64,
+                r.job.normal_pages? as f64,
+                r.job.zero_pages? as f64,
+            );
+            // Zero pages carry one fill byte besides their header.
+            (n + z > 0.0).then(|| (p - nb - z) / (n + z))
+        })
+        .collect();
+    let eff: Vec<f64> = done
+        .iter()
+        .filter(|r| r.file.migration.max_bandwidth_mib_s.is_none())
+        .filter_map(|r| {
+            Some(
+                r.job.bandwidth_bytes_s?
+                    / (r.file.link.bandwidth_mbit_s.unwrap_or(1000.0) * 1e6 / 8.0),
+            )
+        })
+        .collect();
+    LinkFit {
+        efficiency: mean(&eff).unwrap_or(Estimate::assumed(DEFAULT_EFFICIENCY)),
+        page_header_bytes: mean(&header).unwrap_or(Estimate::assumed(8.0)),
+    }
+}
+
+fn median(mut v: Vec<f64>) -> Option<f64> {
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_by(f64::total_cmp);
+    Some(v[v.len() / 2])
+}
+
+/// Time beyond moving the bytes and the pause: set-up and zero-page scanning, both
+/// CPU work that slows down when the host is busy.
+fn fit_host(done: &[&Run], efficiency: f64) -> Result<HostFit, String> {
+    let reference = median(done.iter().filter_map(|r| r.probe_mbit_s).collect()).unwrap_or(1.0);
+    let mut x = Vec::new();
+    let mut y = Vec::new();
+    for r in done {
+        let (Some(t), Some(b), Some(d), Some(z)) = (
+            r.job.total_time_ms,
+            r.job.memory_processed_bytes,
+            r.job.downtime_ms,
+            r.job.zero_pages,
+        ) else {
+            continue;
+        };
+        let busy = reference / r.probe_mbit_s.unwrap_or(reference);
+        let moving_ms = b as f64 / r.send_rate_bytes_s(efficiency) * 1e3;
+        let nfs = (r.file.storage.kind.as_deref() == Some("nfs")) as u8 as f64;
+        x.push(vec![1.0, busy, z as f64 * 4096.0 / MIB * busy, nfs]);
+        y.push(t - moving_ms - d);
+    }
+    // Without NFS runs the NFS column is all zeros: fit without it.
+    let with_nfs = x.iter().filter(|r| r[3] > 0.0).count() >= 2;
+    if !with_nfs {
+        x.iter_mut().for_each(|r| r.truncate(3));
+    }
+    let b = ols(&x, &y).ok_or("host costs: too few runs with totals and zero-page counts")?;
+    // Seconds per MiB scanned to MiB/s; the interval maps through 1/x.
+    let per_mib_ms = b[2];
+    if per_mib_ms.value <= 0.0 {
+        return Err(format!(
+            "host costs: zero-page scanning came out free ({:.4} ms/MiB): the runs do not separate it",
+            per_mib_ms.value
+        ));
+    }
+    let inv = |v: f64| if v > 0.0 { 1e3 / v } else { f64::INFINITY };
+    Ok(HostFit {
+        reference_probe_mbit_s: reference,
+        zero_scan_mib_s: Estimate {
+            value: inv(per_mib_ms.value),
+            ci95_lo: inv(per_mib_ms.ci95_hi),
+            ci95_hi: inv(per_mib_ms.ci95_lo),
+            n: per_mib_ms.n,
+        },
+        setup_ms: b[0],
+        setup_ms_cpu: b[1],
+        setup_ms_nfs: b.get(3).copied().unwrap_or(Estimate::assumed(0.0)),
+    })
+}
+
+/// The guest pause beyond the last RAM and the device state: a fixed part and NFS
+/// round trips.
+fn fit_switchover(done: &[&Run], model: &ModelFile) -> Result<SwitchoverFit, String> {
+    let mut x = Vec::new();
+    let mut y = Vec::new();
+    for r in done {
+        let Some(d) = r.job.downtime_ms else { continue };
+        let f = model.fill(&r.file, r.probe_mbit_s, r.nfs_rtt_ms);
+        let p = scenario::from_file(&f).map_err(|e| format!("{}: {}", r.name, e[0].message))?;
+        let o = simulate(&p, 1);
+        let moved_ms = (o.downtime.final_ram_ns + o.downtime.device_state_ns) as f64 / 1e6;
+        let nfs = if f.storage.kind.as_deref() == Some("nfs") {
+            f.storage.nfs_rtt_ms.unwrap_or(0.2) + f.storage.nfs_rtt_added_ms.unwrap_or(0.0)
+        } else {
+            0.0
+        };
+        let busy = model.host.reference_probe_mbit_s
+            / r.probe_mbit_s.unwrap_or(model.host.reference_probe_mbit_s);
+        x.push(vec![1.0, busy, nfs]);
+        y.push(d - moved_ms);
+    }
+    let has_nfs = x.iter().filter(|r| r[2] > 0.0).count() >= 2;
+    if !has_nfs {
+        x.iter_mut().for_each(|r| r.truncate(2));
+    }
+    let b = ols(&x, &y).ok_or("switchover: the fit is degenerate")?;
+    Ok(SwitchoverFit {
+        fixed_ms: b[0],
+        fixed_ms_cpu: b[1],
+        nfs_round_trips: b.get(2).copied().unwrap_or(Estimate::assumed(10.0)),
+    })
+}
+
+/// Per dirtying run, the write efficiency whose simulation sends the observed bytes.
+fn fit_writes(done: &[&Run], model: &ModelFile) -> WorkloadFit {
+    let mut ks = Vec::new();
+    for r in done.iter().filter(|r| r.writes_per_s() > 0.0) {
+        let Some(obs) = r.job.memory_processed_bytes else {
+            continue;
+        };
+        let err = |k: f64| {
+            let mut m = model.clone();
+            m.workload.write_efficiency = Estimate::assumed(k);
+            let f = m.fill(&r.file, r.probe_mbit_s, r.nfs_rtt_ms);
+            let Ok(p) = scenario::from_file(&f) else {
+                return f64::INFINITY;
+            };
+            let o = simulate(&p, 1);
+            if !o.completed {
+                return f64::INFINITY;
+            }
+            ((o.bytes_sent.saturating_sub(p.guest.device_state_bytes)) as f64 / obs as f64 - 1.0)
+                .abs()
+        };
+        let grid: Vec<f64> = (0..=52).map(|i| 0.2 + i as f64 * 0.025).collect();
+        if let Some(best) = grid
+            .iter()
+            .map(|&k| (k, err(k)))
+            .filter(|(_, e)| e.is_finite())
+            .min_by(|a, b| a.1.total_cmp(&b.1))
+        {
+            ks.push(best.0);
+        }
+    }
+    WorkloadFit {
+        write_efficiency: mean(&ks).unwrap_or(Estimate::assumed(1.0)),
+    }
+}
+
+/// Ping outage beyond the pause, with STP off.
+fn fit_network(done: &[&Run]) -> NetworkFit {
+    let extra: Vec<f64> = done
+        .iter()
+        .filter(|r| !r.file.network.bridge_stp.unwrap_or(false))
+        .filter_map(|r| {
+            let p = r.ping.as_ref()?;
+            let d = r.job.downtime_ms?;
+            let hi = p.outage_ms_hi?;
+            Some(((p.outage_ms_lo + hi) / 2.0 - d).max(0.0))
+        })
+        .collect();
+    NetworkFit {
+        reconverge_ms: mean(&extra).unwrap_or(Estimate::assumed(1.0)),
+    }
+}

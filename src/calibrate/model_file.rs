@@ -1,0 +1,246 @@
+//! Calibrated model files (`models/*.toml`): fitted parameters with their 95 %
+//! confidence intervals and where they came from, and how they fill in what a
+//! scenario or a recorded run leaves unsaid.
+
+use super::stats::Estimate;
+use crate::scenario::ScenarioFile;
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+/// Where a model file's numbers come from.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Provenance {
+    /// Model name.
+    pub name: String,
+    /// When it was fitted (UTC date), or "prior" for stated assumptions.
+    pub fitted_at: String,
+    /// migbench version that fitted it.
+    pub migbench_version: String,
+    /// Bundles it was fitted on.
+    #[serde(default)]
+    pub bundles: Vec<String>,
+    /// QEMU versions seen in them.
+    #[serde(default)]
+    pub qemu_versions: Vec<String>,
+    /// libvirt versions seen in them.
+    #[serde(default)]
+    pub libvirt_versions: Vec<String>,
+    /// Accelerators (kvm, tcg).
+    #[serde(default)]
+    pub accel: Vec<String>,
+    /// Assumptions and caveats.
+    #[serde(default)]
+    pub notes: Vec<String>,
+}
+
+/// The guest's memory footprint.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GuestFit {
+    /// Non-zero memory of an idle guest: intercept, MiB...
+    pub baseline_nonzero_mib: Estimate,
+    /// ...plus this many MiB per MiB of guest RAM (page tables, kernel structures).
+    pub baseline_nonzero_per_mib: Estimate,
+}
+
+/// The link and the migration stream.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LinkFit {
+    /// Payload share of the line rate an uncapped stream gets.
+    pub efficiency: Estimate,
+    /// Stream bytes per page beyond its data.
+    pub page_header_bytes: Estimate,
+}
+
+/// The hosts' CPU: what the sender and the management layer cost, scaled by how much
+/// CPU is free (the link probe's small-message TCP throughput measures that).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HostFit {
+    /// Probe figure (netperf TCP_STREAM, 8 KiB buffers, 128 B messages, Mbit/s) the
+    /// figures below are stated at.
+    pub reference_probe_mbit_s: f64,
+    /// Zero pages scanned per second by the sender at the reference, MiB/s.
+    pub zero_scan_mib_s: Estimate,
+    /// From the migrate call to the first page (libvirt prepare: the destination
+    /// QEMU starts), ms: the part that does not depend on free CPU...
+    pub setup_ms: Estimate,
+    /// ...plus this many ms at the reference, scaling with 1/free CPU...
+    pub setup_ms_cpu: Estimate,
+    /// ...plus this many ms when the disk is on NFS (the destination opens it).
+    pub setup_ms_nfs: Estimate,
+}
+
+/// Switchover.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SwitchoverFit {
+    /// Fixed part of the guest pause (stop, device state load, libvirt's finish,
+    /// resume), ms: the part that does not depend on free CPU...
+    pub fixed_ms: Estimate,
+    /// ...plus this many ms at the reference, scaling with 1/free CPU.
+    pub fixed_ms_cpu: Estimate,
+    /// NFS round trips in the handover (flush, re-open, lock), in total.
+    pub nfs_round_trips: Estimate,
+}
+
+/// The guest's writes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WorkloadFit {
+    /// Effective page writes per requested write (a slow guest falls short).
+    pub write_efficiency: Estimate,
+}
+
+/// The network after resume.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NetworkFit {
+    /// From resume (STP off) until clients reach the guest, beyond the announce, ms.
+    pub reconverge_ms: Estimate,
+}
+
+/// A calibrated (or prior) model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelFile {
+    /// Where it comes from.
+    pub provenance: Provenance,
+    /// Guest footprint.
+    pub guest: GuestFit,
+    /// Link and stream.
+    pub link: LinkFit,
+    /// Host CPU.
+    pub host: HostFit,
+    /// Switchover.
+    pub switchover: SwitchoverFit,
+    /// Writes.
+    pub workload: WorkloadFit,
+    /// Network.
+    pub network: NetworkFit,
+}
+
+/// Why a model file could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum ModelFileError {
+    /// Unreadable.
+    #[error("{path}: cannot read: {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// Not a model file.
+    #[error("{path}:{line}: {message}")]
+    Parse {
+        /// The file.
+        path: String,
+        /// The line.
+        line: usize,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+impl ModelFile {
+    /// Reads a model file.
+    pub fn load(path: &Path) -> Result<Self, ModelFileError> {
+        let p = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| ModelFileError::Io {
+            path: p.clone(),
+            source,
+        })?;
+        toml::from_str(&text).map_err(|e| ModelFileError::Parse {
+            path: p,
+            line: e.span().map_or(1, |s| {
+                text[..s.start.min(text.len())].matches('\n').count() + 1
+            }),
+            message: e.message().trim().to_string(),
+        })
+    }
+
+    /// The file as TOML text.
+    pub fn to_toml(&self) -> String {
+        toml::to_string(self).unwrap_or_default()
+    }
+
+    /// Fills what `f` leaves unset with this model's figures, for a run whose link
+    /// probe measured `probe_mbit_s` (None: a host as free as at the reference) and
+    /// whose NFS round trip was measured as `nfs_rtt_ms` (None: from the scenario).
+    pub fn fill(
+        &self,
+        f: &ScenarioFile,
+        probe_mbit_s: Option<f64>,
+        nfs_rtt_ms: Option<f64>,
+    ) -> ScenarioFile {
+        let mut f = f.clone();
+        let cpu = probe_mbit_s
+            .filter(|p| p.is_finite() && *p > 0.0)
+            .map_or(1.0, |p| p / self.host.reference_probe_mbit_s);
+        let mem = f.guest.memory_mib;
+        if f.workload.zero_fraction.is_none() && mem > 0.0 {
+            let base = self.guest.baseline_nonzero_mib.value
+                + self.guest.baseline_nonzero_per_mib.value * mem;
+            let touched = f
+                .workload
+                .wws_mib
+                .unwrap_or(0.0)
+                .max(f.workload.resident_mib.unwrap_or(0.0));
+            let nonzero = (base + touched).clamp(0.0, mem);
+            f.workload.zero_fraction = Some(((1.0 - nonzero / mem) * 1e6).floor() / 1e6);
+        }
+        let k = self.workload.write_efficiency.value;
+        for w in [
+            &mut f.workload.hot_writes_per_s,
+            &mut f.workload.cold_writes_per_s,
+        ] {
+            *w = w.map(|x| x * k);
+        }
+        for ph in &mut f.workload.phases {
+            ph.hot_writes_per_s = ph.hot_writes_per_s.map(|x| x * k);
+            ph.cold_writes_per_s = ph.cold_writes_per_s.map(|x| x * k);
+        }
+        f.link.efficiency = f.link.efficiency.or(Some(self.link.efficiency.value));
+        f.link.page_header_bytes = f
+            .link
+            .page_header_bytes
+            .or(Some(self.link.page_header_bytes.value));
+        f.link.zero_scan_mib_s = f
+            .link
+            .zero_scan_mib_s
+            .or(Some(self.host.zero_scan_mib_s.value * cpu));
+        let nfs = f.storage.kind.as_deref() == Some("nfs");
+        f.migration.setup_ms = f.migration.setup_ms.or(Some(
+            (self.host.setup_ms.value
+                + self.host.setup_ms_cpu.value / cpu
+                + if nfs {
+                    self.host.setup_ms_nfs.value
+                } else {
+                    0.0
+                })
+            .max(0.0),
+        ));
+        // The fixed pause splits evenly between the source (inside what QEMU reports)
+        // and the destination.
+        let half = ((self.switchover.fixed_ms.value + self.switchover.fixed_ms_cpu.value / cpu)
+            / 2.0)
+            .max(0.0);
+        f.switchover.stop_ms = f.switchover.stop_ms.or(Some(half));
+        f.switchover.resume_ms = f.switchover.resume_ms.or(Some(half));
+        let trips = self.switchover.nfs_round_trips.value.max(0.0).round() as u32;
+        f.storage.flush_round_trips = f.storage.flush_round_trips.or(Some(trips / 2));
+        f.storage.open_round_trips = f.storage.open_round_trips.or(Some(trips - trips / 2));
+        if let Some(rtt) = nfs_rtt_ms {
+            f.storage.nfs_rtt_ms = Some(rtt);
+            f.storage.nfs_rtt_added_ms = Some(0.0);
+        }
+        f.network.reconverge_ms = f
+            .network
+            .reconverge_ms
+            .or(Some(self.network.reconverge_ms.value.max(0.0)));
+        f
+    }
+}

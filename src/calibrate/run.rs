@@ -1,0 +1,85 @@
+//! A recorded run as calibration sees it: the parameters it ran with, what its job
+//! statistics and pings showed, and what its link probe measured.
+
+use crate::bundle::Bundle;
+use crate::replay::observe::{JobObserved, ReplayError, observe_bundle};
+use crate::replay::observed::PingOutage;
+use crate::scenario::ScenarioFile;
+
+/// One recorded run.
+#[derive(Debug, Clone)]
+pub struct Run {
+    /// Bundle name.
+    pub name: String,
+    /// The scenario sections of its manifest.
+    pub file: ScenarioFile,
+    /// Its job, as observed.
+    pub job: JobObserved,
+    /// Its pings at the switch.
+    pub ping: Option<PingOutage>,
+    /// The link probe's small-message TCP throughput (free CPU), Mbit/s.
+    pub probe_mbit_s: Option<f64>,
+    /// The NFS round trip measured before the run, ms.
+    pub nfs_rtt_ms: Option<f64>,
+    /// QEMU version.
+    pub qemu: Option<String>,
+    /// libvirt version.
+    pub libvirt: Option<String>,
+    /// Accelerator.
+    pub accel: Option<String>,
+}
+
+impl Run {
+    /// Reads a run from a bundle; None when it holds no job statistics.
+    pub fn from_bundle(b: &Bundle) -> Result<Option<Self>, ReplayError> {
+        let obs = observe_bundle(b)?;
+        let Some(job) = obs.job else { return Ok(None) };
+        let m = &b.manifest;
+        let probe_mbit_s = m
+            .probe
+            .as_ref()
+            .and_then(|p| p.get("tcp_mbit_s_8k_128b"))
+            .and_then(|v| v.as_float().or_else(|| v.as_integer().map(|i| i as f64)));
+        let nfs_rtt_ms = m
+            .lab
+            .as_ref()
+            .and_then(|l| l.get("nfs_rtt_measured_ms"))
+            .and_then(|v| v.as_float().or_else(|| v.as_integer().map(|i| i as f64)))
+            .filter(|_| m.storage.kind.as_deref() == Some("nfs"));
+        Ok(Some(Self {
+            name: m.bundle.name.clone(),
+            file: b.scenario_file(),
+            job,
+            ping: obs.ping,
+            probe_mbit_s,
+            nfs_rtt_ms,
+            qemu: m.hosts.qemu_version.clone(),
+            libvirt: m.hosts.libvirt_version.clone(),
+            accel: m.hosts.accel.clone(),
+        }))
+    }
+
+    /// Whether pre-copy completed and the job statistics hold the totals.
+    pub fn complete(&self) -> bool {
+        self.job.converged
+            && self.job.total_time_ms.is_some()
+            && self.job.memory_processed_bytes.is_some()
+            && self.job.downtime_ms.is_some()
+            && !self.job.downtime_expected
+    }
+
+    /// The rate pages left at: max-bandwidth, or the line rate times `efficiency`.
+    pub fn send_rate_bytes_s(&self, efficiency: f64) -> f64 {
+        let line = self.file.link.bandwidth_mbit_s.unwrap_or(1000.0) * 1e6 / 8.0 * efficiency;
+        self.file
+            .migration
+            .max_bandwidth_mib_s
+            .map_or(line, |c| (c * 1048576.0).min(line))
+    }
+
+    /// Requested page writes per second (all regions).
+    pub fn writes_per_s(&self) -> f64 {
+        self.file.workload.hot_writes_per_s.unwrap_or(0.0)
+            + self.file.workload.cold_writes_per_s.unwrap_or(0.0)
+    }
+}

