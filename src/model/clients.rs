@@ -1,17 +1,17 @@
 //! What clients of the IOC see around switchover: pings, and Channel Access monitors
 //! carried over a TCP circuit.
 //!
-//! The guest is unreachable from the moment it stops until the network path to its
-//! new host works again (`reach`). A CA server posts monitor updates into its TCP
-//! circuit; the first update after resume that finds the path broken is retransmitted
-//! by the guest's TCP with exponential backoff (200 ms, then doubling, capped at
-//! 120 s), so the circuit resumes only at the first retransmission after `reach`, and
+//! Pings fail from the moment the guest stops until switches know its new port
+//! (`reach`). A CA server posts monitor updates into its TCP circuit; the first update
+//! after resume that finds its bridge port not yet forwarding is retransmitted by the
+//! guest's TCP with exponential backoff (200 ms, then doubling, capped at 120 s), so
+//! the circuit resumes only at the first retransmission once the port forwards, and
 //! every update queued meanwhile arrives in one burst. A client that hears nothing for
 //! `EPICS_CA_CONN_TMO` sends an echo request; unanswered for `CA_ECHO_TIMEOUT`, it
 //! declares the channels disconnected (EPICS base `tcpRecvWatchdog`).
 
 use super::guest;
-use super::params::{Clients, Pv};
+use super::params::Clients;
 use super::qemu::CPU_THROTTLE_TIMESLICE_NS;
 use crate::units::Nanos;
 use serde::Serialize;
@@ -48,67 +48,178 @@ pub struct PvImpact {
     pub throttled_gap_ns: Nanos,
 }
 
-/// Retransmission times after a first send at 0 that was lost: RTO, then doubling.
-fn delivery_after(first_send_ns: Nanos, reach_ns: Nanos, c: &Clients) -> Nanos {
-    if first_send_ns >= reach_ns {
-        return first_send_ns;
-    }
+/// Transmission times of a TCP segment first sent at `first` whose sends are lost
+/// until the path is back: the send, then retransmissions after RTO, 2 RTO, 4 RTO...
+fn tcp_sends(first: Nanos, c: &Clients, until: Nanos) -> impl Iterator<Item = Nanos> + '_ {
+    let mut t = first;
     let mut rto = c.tcp_rto_min_ns.max(1);
-    let mut t = first_send_ns;
-    loop {
-        t = t.saturating_add(rto);
-        if t >= reach_ns {
-            return t;
+    let mut sent_first = false;
+    std::iter::from_fn(move || {
+        if !sent_first {
+            sent_first = true;
+            return Some(t);
         }
-        rto = (rto.saturating_mul(2)).min(c.tcp_rto_max_ns.max(1));
-    }
+        if t > until {
+            return None;
+        }
+        t = t.saturating_add(rto);
+        rto = rto.saturating_mul(2).min(c.tcp_rto_max_ns.max(1));
+        Some(t)
+    })
 }
 
-/// Per-PV impact of a pause from `stop` to `resume` with the path back at `reach`
-/// (all absolute times), and of a throttle of `max_throttle_pct` before it.
-pub fn pv_impacts(
-    c: &Clients,
-    pvs: &[Pv],
+/// When a circuit whose first segment left at `first` gets through, with the path
+/// back at `reach`: the first transmission at or after `reach`.
+fn delivery_after(first: Nanos, reach: Nanos, c: &Clients) -> Nanos {
+    tcp_sends(first, c, reach.saturating_add(c.tcp_rto_max_ns))
+        .find(|&t| t >= reach)
+        .unwrap_or(reach)
+}
+
+/// A bridge forgets a MAC it has not seen for this long (Linux `ageing_time`, 300 s):
+/// without any frame from the guest the path comes back then at the latest.
+const BRIDGE_AGEING_NS: Nanos = 300 * crate::units::NS_PER_S;
+
+/// The network and the clients after a pause from `stop` to `resume` (absolute), the
+/// destination port having joined its bridge at `port_joined`. The unknown phases of
+/// the IOC's scan and of its beacons are averaged over.
+pub fn after_switchover(
+    p: &super::params::ModelParams,
+    port_joined: Nanos,
     stop: Nanos,
     resume: Nanos,
-    reach: Nanos,
     max_throttle_pct: f64,
-) -> Vec<PvImpact> {
-    const PHASES: u64 = 64;
-    let pause = resume.saturating_sub(stop);
+) -> (super::outcome::AfterResume, Vec<PvImpact>) {
+    use super::network::{announces, first_frame, forwarding_at};
+    const SCAN_PHASES: u64 = 32;
+    const BEACON_PHASES: u64 = 16;
+    let n = &p.network;
+    let c = &p.clients;
+    let announce = announces(n);
+    let forwarding = forwarding_at(n, port_joined);
+    let listen_from = resume.max(forwarding);
+    let has_ioc = !p.pvs.is_empty();
+    let fastest = p
+        .pvs
+        .iter()
+        .map(|pv| pv.scan_period_ns.max(1))
+        .min()
+        .unwrap_or(crate::units::NS_PER_S);
+    let beacon = n.ca_beacon_period_ns.max(1);
     let disconnect_after = c.ca_conn_tmo_ns + c.ca_echo_timeout_ns;
-    pvs.iter()
-        .map(|pv| {
-            let period = pv.scan_period_ns.max(1);
-            let (mut stall, mut late) = (Vec::new(), Vec::new());
-            let mut disconnects = 0;
-            for i in 0..PHASES {
-                // The last update left `a` before the stop; the guest clock stands
-                // still while paused, so the next scan comes `period - a` after resume.
-                let a = period * i / PHASES;
-                let last = stop.saturating_sub(a);
-                let first_send = resume + (period - a);
-                let delivered = delivery_after(first_send, reach, c);
-                let s = delivered - last;
-                stall.push(s as f64);
-                late.push(if delivered > first_send {
-                    ((delivered - first_send) / period + 1) as f64
+    let mut reach_after_resume = Vec::new();
+    let mut taught_by = [0u32; 4]; // announce, TCP, beacon, ageing
+    let mut per_pv: Vec<(Vec<f64>, Vec<f64>, u32)> = vec![(Vec::new(), Vec::new(), 0); p.pvs.len()];
+    for i in 0..SCAN_PHASES {
+        // The last update left `a` before the stop; the guest clock stands still while
+        // paused, so the next scan comes `period - a` after resume.
+        let a = fastest * i / SCAN_PHASES;
+        let first_send = resume + (fastest - a);
+        for j in 0..BEACON_PHASES {
+            let b = beacon * j / BEACON_PHASES;
+            let horizon = listen_from.saturating_add(BRIDGE_AGEING_NS);
+            let candidates = [
+                first_frame(listen_from, announce.iter().map(|x| resume + x)),
+                if has_ioc {
+                    first_frame(listen_from, tcp_sends(first_send, c, horizon))
+                } else {
+                    None
+                },
+                if has_ioc {
+                    first_frame(
+                        listen_from,
+                        (0..)
+                            .map(|k| resume + b + k * beacon)
+                            .take_while(|&t| t <= horizon),
+                    )
+                } else {
+                    None
+                },
+                Some(stop + BRIDGE_AGEING_NS),
+            ];
+            let (kind, learnt) = candidates
+                .iter()
+                .enumerate()
+                .filter_map(|(k, t)| t.map(|t| (k, t)))
+                .min_by_key(|&(k, t)| (t, k))
+                .unwrap_or((3, stop + BRIDGE_AGEING_NS));
+            taught_by[kind] += 1;
+            let reach = learnt + n.reconverge_ns;
+            reach_after_resume.push((reach - resume) as f64);
+            // Frames from the guest to its clients go through as soon as the port
+            // forwards (switches know where the clients are); only the way back needed
+            // learning. So the circuit resumes at the first send once the port forwards.
+            let circuit_up = delivery_after(first_send, listen_from, c);
+            for (k, pv) in p.pvs.iter().enumerate() {
+                let period = pv.scan_period_ns.max(1);
+                let last = stop.saturating_sub(a % period);
+                let generated = resume + (period - a % period);
+                let delivered = generated.max(circuit_up);
+                let stall = delivered - last;
+                per_pv[k].0.push(stall as f64);
+                per_pv[k].1.push(if circuit_up > generated {
+                    ((circuit_up - generated) / period + 1) as f64
                 } else {
                     0.0
                 });
-                if s >= disconnect_after {
-                    disconnects += 1;
+                if stall >= disconnect_after {
+                    per_pv[k].2 += 1;
                 }
             }
-            let sleep = guest::sleep_ns(max_throttle_pct);
+        }
+    }
+    let combos = (SCAN_PHASES * BEACON_PHASES) as f64;
+    let reach = range(&reach_after_resume);
+    let how = [
+        "self-announce",
+        "the IOC's TCP retransmissions",
+        "the IOC's CA beacons",
+        "bridge ageing",
+    ];
+    let main = taught_by
+        .iter()
+        .enumerate()
+        .max_by_key(|&(k, n)| (*n, 3 - k))
+        .map_or(0, |(k, _)| k);
+    let cause = if n.bridge_stp && forwarding > resume + announce.last().copied().unwrap_or(0) {
+        format!(
+            "destination bridge port in STP listening/learning until {:.1} s after the stop; then switches \
+             learnt the guest's port from {}",
+            (forwarding.saturating_sub(stop)) as f64 / 1e9,
+            how[main]
+        )
+    } else if n.bridge_stp && forwarding > resume {
+        format!(
+            "destination bridge port in STP listening/learning until {:.1} s after the stop, then {}",
+            (forwarding.saturating_sub(stop)) as f64 / 1e9,
+            how[main]
+        )
+    } else {
+        how[main].to_string()
+    };
+    let reach_mean = reach.mean.round() as Nanos;
+    let after = super::outcome::AfterResume {
+        announce_ns: announce,
+        reachable_after_resume_ns: reach_mean,
+        cause,
+        outage_ns: resume.saturating_sub(stop) + reach_mean,
+        network_ns: reach_mean,
+    };
+    let sleep = guest::sleep_ns(max_throttle_pct);
+    let pvs = p
+        .pvs
+        .iter()
+        .zip(per_pv)
+        .map(|(pv, (stall, late, disconnects))| {
+            let period = pv.scan_period_ns.max(1);
             PvImpact {
                 name: pv.name.clone(),
                 scan_period_ns: period,
                 stall_ns: range(&stall),
-                server_gap_ns: period + pause,
+                server_gap_ns: period + resume.saturating_sub(stop),
                 late_values: range(&late),
                 missed_values: 0,
-                disconnect_share: disconnects as f64 / PHASES as f64,
+                disconnect_share: disconnects as f64 / combos,
                 throttled_gap_ns: if sleep > 0 {
                     period.max(sleep + CPU_THROTTLE_TIMESLICE_NS)
                 } else {
@@ -116,7 +227,8 @@ pub fn pv_impacts(
                 },
             }
         })
-        .collect()
+        .collect();
+    (after, pvs)
 }
 
 fn range(v: &[f64]) -> Range3 {
@@ -133,75 +245,55 @@ fn range(v: &[f64]) -> Range3 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::scenario;
     use crate::units::{NS_PER_MS, NS_PER_S};
+    use std::path::Path;
 
-    fn clients() -> Clients {
-        Clients {
-            tcp_rto_min_ns: 200 * NS_PER_MS,
-            tcp_rto_max_ns: 120 * NS_PER_S,
-            ca_conn_tmo_ns: 30 * NS_PER_S,
-            ca_echo_timeout_ns: 5 * NS_PER_S,
-        }
-    }
-
-    fn pv(period_ms: u64) -> Pv {
-        Pv {
-            name: "rootHost:calcExample".into(),
-            scan_period_ns: period_ms * NS_PER_MS,
-            counting_modulo: Some(10),
-        }
+    fn params(stp_fd_s: Option<u32>) -> super::super::params::ModelParams {
+        let net = match stp_fd_s {
+            Some(fd) => format!("[network]\nbridge_stp = true\nforward_delay_s = {fd}\n"),
+            None => String::new(),
+        };
+        let t = format!(
+            "[guest]\nmemory_mib = 64\n{net}[[pvs]]\nname = \"rootHost:calcExample\"\nscan_period_s = 1.0\n"
+        );
+        scenario::parse(&t, Path::new("t.toml")).unwrap().params
     }
 
     #[test]
     fn backoff_schedule() {
-        let c = clients();
-        // Retransmissions at 0.2, 0.6, 1.4, 3.0, 6.2, 12.6, 25.4 s after the first send.
+        let c = params(None).clients;
+        // Sends at 0, then retransmissions at 0.2, 0.6, 1.4, 3.0, 6.2, 12.6, 25.4 s.
         assert_eq!(delivery_after(0, 5 * NS_PER_S, &c), 6_200 * NS_PER_MS);
         assert_eq!(delivery_after(0, 17 * NS_PER_S, &c), 25_400 * NS_PER_MS);
         assert_eq!(delivery_after(3, 1, &c), 3);
     }
 
     #[test]
-    fn short_pause_costs_one_period_plus_pause() {
+    fn without_stp_the_first_announce_brings_the_guest_back() {
         let stop = 10 * NS_PER_S;
-        let r = pv_impacts(
-            &clients(),
-            &[pv(1000)],
-            stop,
-            stop + 22 * NS_PER_MS,
-            stop + 23 * NS_PER_MS,
-            0.0,
-        );
-        assert_eq!(r[0].stall_ns.max, 1_022.0 * NS_PER_MS as f64);
-        assert_eq!(r[0].late_values.max, 0.0);
-        assert_eq!(r[0].disconnect_share, 0.0);
+        let (a, pvs) = after_switchover(&params(None), 0, stop, stop + 22 * NS_PER_MS, 0.0);
+        assert_eq!(a.outage_ns, 23 * NS_PER_MS);
+        assert_eq!(a.cause, "self-announce");
+        assert!(pvs[0].stall_ns.max <= 1.03e9);
+        assert_eq!(pvs[0].late_values.max, 0.0);
     }
 
     #[test]
-    fn stp_outage_gives_a_long_stall_a_burst_and_no_disconnect() {
-        // The lab's 10 s forward delay: path back 17 s after the stop.
-        let stop = 10 * NS_PER_S;
-        let r = pv_impacts(
-            &clients(),
-            &[pv(1000)],
-            stop,
-            stop + 22 * NS_PER_MS,
-            stop + 17 * NS_PER_S,
-            0.0,
-        );
-        let s = r[0].stall_ns;
-        assert!(s.min >= 17e9 && s.max <= 27.5e9, "{s:?}");
-        assert!(r[0].late_values.max >= 12.0);
-        assert_eq!(r[0].disconnect_share, 0.0);
-        // A path back after 40 s: the client gives up first.
-        let r = pv_impacts(
-            &clients(),
-            &[pv(1000)],
-            stop,
-            stop + 22 * NS_PER_MS,
-            stop + 40 * NS_PER_S,
-            0.0,
-        );
-        assert_eq!(r[0].disconnect_share, 1.0);
+    fn stp_holds_the_guest_off_then_its_own_traffic_teaches_the_switch() {
+        // Port joined at 0, forwarding at 20 s; stopped at 3.5 s: no announce gets
+        // through, so the guest's TCP retransmissions or beacons must.
+        let stop = 3_500 * NS_PER_MS;
+        let (a, pvs) = after_switchover(&params(Some(10)), 0, stop, stop + 22 * NS_PER_MS, 0.0);
+        let out = a.outage_ns as f64 / 1e9;
+        assert!(out > 16.5 && out < 27.0, "{out}");
+        assert!(a.cause.contains("STP"), "{}", a.cause);
+        let s = pvs[0].stall_ns;
+        assert!(s.min >= 16.5e9 && s.max <= 27.5e9, "{s:?}");
+        assert!(pvs[0].late_values.mean >= 5.0);
+        assert_eq!(pvs[0].disconnect_share, 0.0);
+        // Forwarding 40 s after the stop: past EPICS_CA_CONN_TMO + echo timeout.
+        let (_, pvs) = after_switchover(&params(Some(22)), 0, stop, stop + 22 * NS_PER_MS, 0.0);
+        assert!(pvs[0].disconnect_share > 0.9);
     }
 }

@@ -193,10 +193,9 @@ pub struct Network {
     pub announce_step_ns: Nanos,
     /// Time from an announce until the path to the guest is usable (switch learning).
     pub reconverge_ns: Nanos,
-    /// After an STP port starts forwarding, time until switches learn the guest's new
-    /// port from its traffic (announces went out before and were dropped): about half
-    /// a client ARP retry (1 s).
-    pub relearn_ns: Nanos,
+    /// `EPICS_CAS_BEACON_PERIOD` of the IOC: its UDP beacons are frames from the guest
+    /// that teach switches its port.
+    pub ca_beacon_period_ns: Nanos,
     /// STP enabled on the destination host's bridge.
     pub bridge_stp: bool,
     /// The bridge's forward delay (listening and learning each take this long).

@@ -8,7 +8,6 @@
 use super::bitmap::{Budget, PageBitmap, PageCost, Taken};
 use super::clients;
 use super::guest;
-use super::network;
 use super::outcome::{Alternatives, Downtime, GuestImpact, Outcome, Pass, Verdict};
 use super::params::{ModelParams, Postcopy};
 use super::policy::{AutoConverge, BandwidthMeter};
@@ -425,24 +424,13 @@ impl<'a> Run<'a> {
         postcopy: bool,
     ) -> Outcome {
         let resume_at = stop_at + downtime.guest_ns;
-        let after_resume = if completed {
-            network::after_resume(&self.p.network, 0, stop_at, resume_at)
+        let (after_resume, pvs) = if completed {
+            clients::after_switchover(self.p, 0, stop_at, resume_at, self.max_throttle_pct)
         } else {
             Default::default()
         };
         let alternatives = self.alternatives();
-        let pvs = if completed {
-            clients::pv_impacts(
-                &self.p.clients,
-                &self.p.pvs,
-                stop_at,
-                resume_at,
-                resume_at + after_resume.reachable_after_resume_ns,
-                self.max_throttle_pct,
-            )
-        } else {
-            Vec::new()
-        };
+
         Outcome {
             seed: self.seed,
             verdict,

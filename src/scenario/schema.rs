@@ -190,9 +190,8 @@ pub struct NetworkSection {
     pub announce_step_ms: Option<f64>,
     /// From an announce to a usable path, ms (default 1).
     pub reconverge_ms: Option<f64>,
-    /// After an STP port starts forwarding, until switches learn the guest's port
-    /// from its traffic, ms (default 500: half a client ARP retry).
-    pub relearn_ms: Option<f64>,
+    /// `EPICS_CAS_BEACON_PERIOD` of the IOC, s (default 15, EPICS base's).
+    pub ca_beacon_period_s: Option<f64>,
     /// Linux `TCP_RTO_MIN` on the guest, ms (default 200).
     pub tcp_rto_min_ms: Option<f64>,
     /// `EPICS_CA_CONN_TMO` of the clients, s (default 30).

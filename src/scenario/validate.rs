@@ -520,12 +520,12 @@ pub fn to_params(f: &ScenarioFile) -> Result<ModelParams, Vec<FieldProblem>> {
         "s",
     );
 
-    let relearn = c.value(
-        "network.relearn_ms",
-        n.relearn_ms,
-        500.0,
-        closed(0.0, 600_000.0),
-        "ms",
+    let beacon = c.value(
+        "network.ca_beacon_period_s",
+        n.ca_beacon_period_s,
+        15.0,
+        closed(0.1, 3600.0),
+        "s",
     );
     let rto_min = c.value(
         "network.tcp_rto_min_ms",
@@ -600,7 +600,7 @@ pub fn to_params(f: &ScenarioFile) -> Result<ModelParams, Vec<FieldProblem>> {
             bridge_stp: n.bridge_stp.unwrap_or(false),
             forward_delay_ns: s_to_ns(fwd),
             ping_interval_ns: s_to_ns(ping),
-            relearn_ns: ms_to_ns(relearn),
+            ca_beacon_period_ns: s_to_ns(beacon),
         },
         clients: Clients {
             tcp_rto_min_ns: ms_to_ns(rto_min),

@@ -146,9 +146,7 @@ pub fn advise(p: &ModelParams, seed: u64) -> Advice {
     o_off.guest = Default::default();
     o_off.max_throttle_pct = 0.0;
     // The destination port joins its bridge when the copy starts, which is the stop.
-    o_off.after_resume = crate::model::network::after_resume(&p.network, 0, 0, off_ns);
-    let reach = off_ns + o_off.after_resume.reachable_after_resume_ns;
-    o_off.pvs = crate::model::clients::pv_impacts(&p.clients, &p.pvs, 0, off_ns, reach, 0.0);
+    (o_off.after_resume, o_off.pvs) = crate::model::clients::after_switchover(p, 0, 0, off_ns, 0.0);
 
     let options = vec![
         option(Strategy::Precopy, true, &o_pre, 0),
