@@ -6,6 +6,7 @@ mod lab;
 mod progress;
 mod record;
 mod replay;
+mod report;
 mod simulate;
 mod sweep;
 
@@ -45,6 +46,7 @@ enum Command {
     Record(Box<record::Args>),
     Lab(lab::Args),
     Replay(replay::Args),
+    Report(report::Args),
 }
 
 /// Parses the command line, runs the command and maps errors to exit codes.
@@ -57,6 +59,7 @@ pub fn main() -> ExitCode {
         Command::Evacuate(a) => evacuate::run(a, cli.json),
         Command::Record(a) => record::run(a, cli.json),
         Command::Lab(a) => lab::run(a, cli.json),
+        Command::Report(a) => report::run(a, cli.json),
         Command::Replay(a) => match replay::run(a, cli.json) {
             Ok(true) => Ok(()),
             Ok(false) => return ExitCode::from(3),
