@@ -86,7 +86,7 @@ pub fn bundle(b: &Bundle, seed: u64) -> Result<Built, BuildError> {
     let svg = timeline_svg::bundle_svg(&tl, &explain::bundle_headline(&r, &tl))
         .map_err(BuildError::Plot)?;
     Ok(Built {
-        explanation: explain::bundle(b, &r, &tl),
+        explanation: explain::bundle(b, &r, &tl, params.as_ref().ok().zip(model.as_ref())),
         tables: replay_report::render(&r),
         timeline: Plotted::Bundle(tl),
         svg,
