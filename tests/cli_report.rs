@@ -136,6 +136,22 @@ fn seed_scenario_timeline_renders() {
 }
 
 #[test]
+fn other_shipped_scenarios_render() {
+    let d = scratch("scenarios");
+    for name in ["ihep-heavy-cpu", "non-converging"] {
+        let svg = d.join(format!("{name}.svg"));
+        let text = stdout_ok(&[
+            "report",
+            &format!("scenarios/{name}.toml"),
+            "-o",
+            svg.to_str().unwrap(),
+        ]);
+        assert!(text.contains("where the outage goes"), "{text}");
+        assert_not_blank(&svg, 100, 140);
+    }
+}
+
+#[test]
 fn stp_bundle_timeline_renders() {
     let d = scratch("fd10");
     let svg = d.join("fd10.svg");

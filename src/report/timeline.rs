@@ -457,8 +457,13 @@ pub struct ScenarioTimeline {
     pub reachable_s: Option<f64>,
     /// Every PV's circuit, for the scan phase in the middle of its period.
     pub pvs: Vec<CaCircuit>,
-    /// End of the migration job, s.
+    /// End of the migration job (or where the run gave up), s.
     pub total_s: f64,
+    /// Whether it switched over.
+    pub completed: bool,
+    /// A run that could no longer converge was stopped here and extrapolated to
+    /// `total_s`, s.
+    pub extrapolated_from_s: Option<f64>,
     /// Time range to draw.
     pub range: Span,
 }
@@ -554,6 +559,8 @@ pub fn scenario_timeline(name: &str, p: &ModelParams, o: &Outcome) -> ScenarioTi
         reachable_s,
         pvs,
         total_s,
+        completed: o.completed,
+        extrapolated_from_s: o.extrapolated_from_ns.map(ns_s),
         range: Span {
             from_s: 0.0,
             to_s: (end * 1.05).max(1.0),

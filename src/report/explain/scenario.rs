@@ -49,9 +49,29 @@ pub fn scenario(name: &str, description: &str, p: &ModelParams, o: &Outcome) -> 
         rows: run,
     });
     if !o.completed {
+        let best = o
+            .passes
+            .iter()
+            .map(|x| x.expected_downtime_ns)
+            .min()
+            .unwrap_or(0);
         sections.push(Section {
             heading: "no outage: the guest never switched over".into(),
             rows: vec![
+                d(
+                    "best_expected_downtime",
+                    0,
+                    "best expected downtime",
+                    ms_of(best),
+                    format!(
+                        "the least QEMU expected after any pass, against a downtime limit of {}{}",
+                        dur(ms_of(p.migration.downtime_limit_ns)),
+                        o.extrapolated_from_ns.map_or(String::new(), |t| format!(
+                            "; simulated to {}, then the same steady state up to the timeout",
+                            dur(ms_of(t))
+                        ))
+                    ),
+                ),
                 d(
                     "offline",
                     0,
@@ -457,18 +477,38 @@ fn pv_rows(p: &ModelParams, o: &Outcome, stop: Nanos, resume: Nanos, reach: Nano
 
 /// The few lines on top of a scenario's plot: verdict, downtime, outage, PV stall.
 pub fn scenario_headline(name: &str, o: &Outcome) -> Vec<String> {
-    let mut v = vec![
-        format!("{name}: simulated (seed {}), {}", o.seed, o.verdict),
-        format!(
-            "{} passes, {} in all, {:.1} MiB sent; guest paused {} (libvirt would report {})",
+    let mut v = vec![format!(
+        "{name}: simulated (seed {}), {}",
+        o.seed, o.verdict
+    )];
+    if !o.completed {
+        v.push(format!(
+            "{} passes, {:.1} MiB sent, no switchover in {}{}",
             o.passes.len(),
-            dur(ms_of(o.total_time_ns)),
             o.bytes_sent as f64 / MIB as f64,
-            dur(ms_of(o.downtime.guest_ns)),
-            dur(ms_of(o.downtime.reported_ns))
-        ),
-    ];
-    if o.completed {
+            dur(ms_of(o.total_time_ns)),
+            o.extrapolated_from_ns.map_or(String::new(), |t| format!(
+                " (simulated to {}, the steady state extrapolated)",
+                dur(ms_of(t))
+            ))
+        ));
+        v.push(format!(
+            "instead: offline (stop and copy) pauses the guest {}; post-copy {} with {} degraded",
+            dur(ms_of(o.alternatives.offline_downtime_ns)),
+            dur(ms_of(o.alternatives.postcopy_downtime_ns)),
+            dur(ms_of(o.alternatives.postcopy_degraded_ns))
+        ));
+        return v;
+    }
+    v.push(format!(
+        "{} passes, {} in all, {:.1} MiB sent; guest paused {} (libvirt would report {})",
+        o.passes.len(),
+        dur(ms_of(o.total_time_ns)),
+        o.bytes_sent as f64 / MIB as f64,
+        dur(ms_of(o.downtime.guest_ns)),
+        dur(ms_of(o.downtime.reported_ns))
+    ));
+    {
         let ar = &o.after_resume;
         v.push(format!(
             "ping outage {} = paused {} + network {} ({})",

@@ -3,8 +3,8 @@
 //! pings, each PV's CA circuit and its TCP retransmissions) and the pause in parts.
 
 use super::{
-    Area, Chart2, FONT, HEADER_LINE, Res, WIDTH, Y_LABELS_PX, box_key, colour, err, header, key,
-    label, legend, line_key, max_of, panel, split, steps, thin, tick_key, vline, y_range,
+    Area, Chart2, FONT, HEADER_LINE, Res, WIDTH, Y_LABELS_PX, band, box_key, colour, err, header,
+    key, label, legend, line_key, max_of, panel, split, steps, thin, vline, y_range,
 };
 use crate::model::Outcome;
 use crate::report::timeline::{PassBar, ScenarioTimeline, Span};
@@ -12,11 +12,18 @@ use crate::units::ns_to_ms;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
+/// Height of the legend row under the after-the-stop chart.
+const LEGEND_ROW_PX: u32 = 24;
+
 /// Renders a simulated run; `lines` go into the header (title first).
 pub fn scenario_svg(tl: &ScenarioTimeline, o: &Outcome, lines: &[String]) -> Res<String> {
     let x = tl.range;
     let rows = gantt_rows(tl);
-    let mut heights = vec![230, 150, (44 + 26 * rows.len() as u32).max(150)];
+    let mut heights = vec![
+        230,
+        150,
+        LEGEND_ROW_PX + (44 + 26 * rows.len() as u32).max(150),
+    ];
     if o.completed {
         heights.push(120);
     }
@@ -79,6 +86,19 @@ fn passes(a: &Area, tl: &ScenarioTimeline, x: Span) -> Res<()> {
         .axis_desc_style((FONT, 12))
         .draw()
         .map_err(err)?;
+    if let Some(from) = tl.extrapolated_from_s {
+        let s = Span {
+            from_s: from,
+            to_s: tl.total_s,
+        };
+        band(&mut c, s, y, colour::LISTEN.mix(0.35))?;
+        label(
+            &mut c,
+            " not simulated: the same steady state until the timeout",
+            (from, y.0 + (y.1 - y.0) * 0.45),
+            &BLACK,
+        )?;
+    }
     c.draw_series(tl.passes.iter().map(|p| {
         Rectangle::new(
             [(p.from_s, 0.0), (p.to_s, p.sent_mib)],
@@ -199,11 +219,28 @@ enum Row {
 fn gantt_rows(tl: &ScenarioTimeline) -> Vec<(String, Row)> {
     let mut rows = Vec::new();
     if let Some(p) = tl.passes.iter().rev().find(|p| !p.stop_and_copy) {
-        let s = Span {
-            from_s: tl.passes.first().map_or(0.0, |f| f.from_s),
-            to_s: p.to_s,
-        };
-        rows.push(("pre-copy passes".to_string(), Row::Bar(s, colour::PRECOPY)));
+        let from_s = tl.passes.first().map_or(0.0, |f| f.from_s);
+        if tl.completed {
+            let s = Span {
+                from_s,
+                to_s: p.to_s,
+            };
+            rows.push(("pre-copy passes".to_string(), Row::Bar(s, colour::PRECOPY)));
+        } else {
+            let ran = Span {
+                from_s,
+                to_s: p.to_s,
+            };
+            let rest = Span {
+                from_s: p.to_s,
+                to_s: tl.total_s,
+            };
+            rows.push((
+                "pre-copy passes: no switchover before the timeout (grey: extrapolated)"
+                    .to_string(),
+                Row::Bars(vec![(ran, colour::PRECOPY), (rest, colour::LISTEN)]),
+            ));
+        }
     }
     if let Some(p) = tl.pause {
         rows.push(("guest paused".into(), Row::Bar(p, colour::PAUSE)));
@@ -248,10 +285,11 @@ fn bar(c: &mut Chart2, s: Span, lo: f64, hi: f64, col: RGBColor) -> Res<()> {
     Ok(())
 }
 
-fn after_stop(a: &Area, tl: &ScenarioTimeline, rows: &[(String, Row)], x: Span) -> Res<()> {
+fn after_stop(area: &Area, tl: &ScenarioTimeline, rows: &[(String, Row)], x: Span) -> Res<()> {
     let n = rows.len().max(1) as f64;
     let y = (0.0, n);
-    let chart = ChartBuilder::on(a)
+    let (a, keys) = area.split_vertically(area.dim_in_pixel().1.saturating_sub(LEGEND_ROW_PX));
+    let chart = ChartBuilder::on(&a)
         .margin_left(8)
         .margin_right(8)
         .margin_top(6)
@@ -330,24 +368,59 @@ fn after_stop(a: &Area, tl: &ScenarioTimeline, rows: &[(String, Row)], x: Span) 
     if let Some(r) = tl.reachable_s {
         vline(&mut c, r, y, colour::RESUMED.stroke_width(1))?;
     }
-    key(&mut c, "STP listening", box_key(colour::LISTEN.mix(1.0)))?;
-    key(&mut c, "STP learning", box_key(colour::LEARN.mix(1.0)))?;
-    if !tl.pvs.is_empty() {
-        key(&mut c, "first update after resume leaves", |(x, y)| {
-            Circle::new((x + 9, y), 4, colour::CLIENT.filled())
-        })?;
-        key(
-            &mut c,
-            "self-announce / TCP retransmission",
-            tick_key(BLACK, 2),
-        )?;
-        key(
-            &mut c,
-            "CA circuit resumes: queued updates arrive",
-            tick_key(colour::RESUMED, 4),
-        )?;
+    let mut items = Vec::new();
+    if tl.stp.is_some() {
+        items.push(("STP listening", Key::Box(colour::LISTEN)));
+        items.push(("STP learning", Key::Box(colour::LEARN)));
     }
-    legend(&mut c, SeriesLabelPosition::UpperRight)
+    if !tl.announces.is_empty() {
+        items.push(("self-announce", Key::Tick(BLACK, 2)));
+    }
+    if !tl.pvs.is_empty() {
+        items.push(("first update after resume", Key::Dot(colour::CLIENT)));
+        items.push(("TCP retransmission", Key::Tick(BLACK, 2)));
+        items.push((
+            "circuit resumes, updates arrive",
+            Key::Tick(colour::RESUMED, 4),
+        ));
+    }
+    legend_row(&keys, &items)
+}
+
+/// How a legend entry is drawn.
+enum Key {
+    Box(RGBColor),
+    Tick(RGBColor, u32),
+    Dot(RGBColor),
+}
+
+/// A legend as one row of keys under a chart, where it hides nothing.
+fn legend_row(area: &Area, items: &[(&str, Key)]) -> Res<()> {
+    let mut x = Y_LABELS_PX as i32 + 8;
+    let y = 10;
+    let style = TextStyle::from((FONT, 11).into_font());
+    for (text, k) in items {
+        match k {
+            Key::Box(c) => area
+                .draw(&Rectangle::new([(x, y - 5), (x + 16, y + 5)], c.filled()))
+                .map_err(err)?,
+            Key::Tick(c, w) => area
+                .draw(&PathElement::new(
+                    vec![(x + 8, y - 7), (x + 8, y + 7)],
+                    c.stroke_width(*w),
+                ))
+                .map_err(err)?,
+            Key::Dot(c) => area
+                .draw(&Circle::new((x + 8, y), 4, c.filled()))
+                .map_err(err)?,
+        }
+        area.draw_text(text, &style, (x + 22, y - 6)).map_err(err)?;
+        let w = area
+            .estimate_text_size(text, &style)
+            .map_or(120, |(w, _)| w as i32);
+        x += 22 + w + 24;
+    }
+    Ok(())
 }
 
 /// The pause as one stacked bar, its parts named beside it.
