@@ -573,6 +573,49 @@ mod tests {
     use super::*;
     use crate::units::NS_PER_MS;
 
+    fn root() -> std::path::PathBuf {
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).to_path_buf()
+    }
+
+    #[test]
+    fn recorded_stp_run_on_one_axis() {
+        let b = Bundle::load(&root().join("traces/lab-tcg-stp-fd10s-idle-512m-a2b")).unwrap();
+        let obs = crate::replay::observe::observe_bundle(&b).unwrap();
+        let tl = bundle_timeline(&b, &obs, None).unwrap();
+        assert_eq!(tl.origin, "migration start");
+        let w = tl.window.unwrap();
+        assert_eq!(w.from_s, 0.0);
+        let p = tl.pause.unwrap();
+        assert!((p.to_s - w.to_s).abs() < 1e-9 && p.from_s < p.to_s);
+        let ping = obs.ping.as_ref().unwrap();
+        assert_eq!(tl.lost.len() as u64, ping.total_lost);
+        let o = tl.ping_outage.unwrap();
+        assert!(tl.lost.iter().all(|&t| t > o.from_s && t < o.to_s));
+        assert!(tl.rtt.len() > 100 && !tl.job.is_empty() && !tl.passes.is_empty());
+        assert_eq!(tl.pvs.len(), 2);
+        for pv in &tl.pvs {
+            let s = pv.stall.unwrap();
+            assert!(s.to_s - s.from_s > 20.0, "{s:?}");
+            assert!(pv.client.len() > 30 && pv.server.len() > 30);
+        }
+    }
+
+    #[test]
+    fn seed_scenario_after_the_stop() {
+        let sc = crate::scenario::load(&root().join("scenarios/ihep-epics-demo.toml")).unwrap();
+        let o = crate::model::simulate(&sc.params, 1);
+        let tl = scenario_timeline("demo", &sc.params, &o);
+        let (listen, learn) = tl.stp.unwrap();
+        assert_eq!((listen.to_s, learn.to_s), (15.0, 30.0));
+        let reach = tl.reachable_s.unwrap();
+        assert!(reach >= 30.0, "{reach}");
+        for c in &tl.pvs {
+            assert!(c.resumed_s >= reach && c.first_send_s > tl.pause.unwrap().to_s);
+            assert!(c.retransmissions_s.last() == Some(&c.resumed_s));
+        }
+        assert!(tl.range.to_s > tl.pvs[0].resumed_s);
+    }
+
     #[test]
     fn retransmissions_double_until_the_path_is_back() {
         let c = Clients {
