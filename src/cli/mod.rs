@@ -7,6 +7,7 @@ mod lab;
 mod progress;
 mod record;
 mod replay;
+mod report;
 mod simulate;
 mod sweep;
 
@@ -48,6 +49,7 @@ enum Command {
     Replay(replay::Args),
     Fit(fit::FitArgs),
     Validate(fit::ValidateArgs),
+    Report(report::Args),
 }
 
 /// The model input for `file` with a calibrated model file filling in what it leaves
@@ -87,6 +89,7 @@ pub fn main() -> ExitCode {
         Command::Validate(a) => fit::run_validate(a, cli.json),
         Command::Record(a) => record::run(a, cli.json),
         Command::Lab(a) => lab::run(a, cli.json),
+        Command::Report(a) => report::run(a, cli.json),
         Command::Replay(a) => match replay::run(a, cli.json) {
             Ok(true) => Ok(()),
             Ok(false) => return ExitCode::from(3),
