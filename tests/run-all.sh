@@ -11,3 +11,5 @@ cargo clippy --all-targets --all-features -- -D warnings
 cargo test --release --all-features
 # Real migrations: a private lab up, recorded, replayed, fault tests, lab down.
 sh tests/lab-e2e.sh
+# Real migrations with the guest's disk on NFS and added NFS latency, replayed.
+sh lab/e2e.sh

@@ -97,6 +97,13 @@ pub fn render(r: &Replay) -> String {
             p.network_ms,
             p.network_cause
         ));
+        if p.storage_ms > 0.0 {
+            s.push_str(&format!(
+                "  of the guest pause, the NFS storage handover (flush on the source, re-open and lock on the \
+                 destination) takes {:.1} ms\n",
+                p.storage_ms
+            ));
+        }
         for pv in &p.pv {
             s.push_str(&format!(
                 "  {}: longest stall {:.0} ms, {:.0} late values\n",
