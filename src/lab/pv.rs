@@ -13,34 +13,9 @@
 use super::clock;
 use std::time::SystemTime;
 
-/// camonitor's alarm condition names (`epicsAlarmConditionStrings`), by number.
-const CONDITIONS: [&str; 22] = [
-    "NO_ALARM",
-    "READ",
-    "WRITE",
-    "HIHI",
-    "HIGH",
-    "LOLO",
-    "LOW",
-    "STATE",
-    "COS",
-    "COMM",
-    "TIMEOUT",
-    "HWLIMIT",
-    "CALC",
-    "SCAN",
-    "LINK",
-    "SOFT",
-    "BAD_SUB",
-    "UDF",
-    "DISABLE",
-    "SIMM",
-    "READ_ACCESS",
-    "WRITE_ACCESS",
-];
-
-/// camonitor's severity names (`epicsAlarmSeverityStrings`), by number.
-const SEVERITIES: [&str; 4] = ["NO_ALARM", "MINOR", "MAJOR", "INVALID"];
+// camonitor's alarm condition and severity names, shared with the camonitor parser
+// so the recorder writes exactly what the parser reads.
+use crate::trace::camonitor::{SEVERITY_NAMES as SEVERITIES, STATUS_NAMES as CONDITIONS};
 
 /// One update as received: server stamp (None for EPICS' zero stamp), client stamp,
 /// value, alarm status and severity numbers.

@@ -134,7 +134,7 @@ pub struct Alarm {
 }
 
 /// EPICS alarm status names (`epicsAlarmConditionStrings`).
-const STATUS_NAMES: [&str; 22] = [
+pub const STATUS_NAMES: [&str; 22] = [
     "NO_ALARM",
     "READ",
     "WRITE",
@@ -160,7 +160,7 @@ const STATUS_NAMES: [&str; 22] = [
 ];
 
 /// EPICS alarm severity names (`epicsAlarmSeverityStrings`).
-const SEVERITY_NAMES: [&str; 4] = ["NO_ALARM", "MINOR", "MAJOR", "INVALID"];
+pub const SEVERITY_NAMES: [&str; 4] = ["NO_ALARM", "MINOR", "MAJOR", "INVALID"];
 
 /// True if `line` looks like a camonitor update or event line (used by format detection).
 pub(crate) fn looks_like(line: &str) -> bool {

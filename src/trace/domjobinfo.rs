@@ -14,7 +14,7 @@
 //! Sizes are printed with three decimals of the chosen unit, so a byte count read back is
 //! exact only to half a thousandth of that unit (about 0.5 KiB at MiB scale).
 
-use super::error::{Skip, TraceError, numbered_lines};
+use super::error::{Skip, Step, TraceError, numbered_lines, step};
 use super::time::{parse_decimal_seconds_ns, parse_rfc3339_ns};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -276,25 +276,20 @@ fn parse_blocks(text: &str, source: &str, series: bool) -> Result<DomJobInfoSeri
         if series && let Some(t) = stamp(line) {
             finish(&mut cur, &mut out, drop_block);
             drop_block = false;
-            if let Some(prev) = last_t {
-                if t < prev {
-                    return Err(TraceError::OutOfOrder {
-                        file: source.to_owned(),
-                        line: no,
-                        t_unix_ns: t,
-                        previous_unix_ns: prev,
-                        expected: "snapshot stamps in increasing order".into(),
-                    });
-                }
-                if t == prev {
-                    out.skipped.push(Skip {
-                        line: no,
-                        reason: "repeated stamp: snapshot dropped",
-                    });
-                    drop_block = true;
-                }
+            if step(
+                &mut last_t,
+                t,
+                source,
+                no,
+                "snapshot stamps in increasing order",
+            )? == Step::Repeat
+            {
+                out.skipped.push(Skip {
+                    line: no,
+                    reason: "repeated stamp: snapshot dropped",
+                });
+                drop_block = true;
             }
-            last_t = Some(t);
             pending_t = Some((no, t));
             continue;
         }

@@ -181,3 +181,37 @@ mod tests {
         assert!(err.to_string().contains("x.log:3"));
     }
 }
+
+/// Where a sample's stamp stands against the previous one of its series.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    /// Later: a new sample.
+    Next,
+    /// The same stamp again: tools repeat a sample when polled faster than they update.
+    Repeat,
+}
+
+/// Checks that `t` does not go back from `*last` (an error naming `file`, `line` and
+/// `expected`), and moves `*last` on to it.
+pub fn step(
+    last: &mut Option<i64>,
+    t: i64,
+    file: &str,
+    line: usize,
+    expected: &str,
+) -> Result<Step, TraceError> {
+    match *last {
+        Some(prev) if t < prev => Err(TraceError::OutOfOrder {
+            file: file.to_owned(),
+            line,
+            t_unix_ns: t,
+            previous_unix_ns: prev,
+            expected: expected.into(),
+        }),
+        Some(prev) if t == prev => Ok(Step::Repeat),
+        _ => {
+            *last = Some(t);
+            Ok(Step::Next)
+        }
+    }
+}

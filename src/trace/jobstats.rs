@@ -7,7 +7,7 @@
 //! `memory_iteration`, `auto_converge_throttle`, ... Unknown names are kept, so newer
 //! libvirt fields pass through.
 
-use super::error::{Skip, TraceError, numbered_lines};
+use super::error::{Skip, Step, TraceError, numbered_lines, step};
 use super::time::NS_PER_S;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -93,25 +93,13 @@ pub fn parse(text: &str, source: &str) -> Result<JobStatsLog, TraceError> {
             ));
         };
         let t = (t * NS_PER_S as f64).round() as i64;
-        if let Some(prev) = last {
-            if t < prev {
-                return Err(TraceError::OutOfOrder {
-                    file: source.to_owned(),
-                    line: no,
-                    t_unix_ns: t,
-                    previous_unix_ns: prev,
-                    expected: "samples in increasing \"t\"".into(),
-                });
-            }
-            if t == prev {
-                out.skipped.push(Skip {
-                    line: no,
-                    reason: "repeated stamp: sample dropped",
-                });
-                continue;
-            }
+        if step(&mut last, t, source, no, "samples in increasing \"t\"")? == Step::Repeat {
+            out.skipped.push(Skip {
+                line: no,
+                reason: "repeated stamp: sample dropped",
+            });
+            continue;
         }
-        last = Some(t);
         let mut rec = JobStatsRecord {
             line: no,
             t_unix_ns: t,

@@ -9,7 +9,7 @@
 //! `{"return": ...}` as QMP sends it or bare. QMP greetings, events and empty replies in a
 //! raw capture are skipped and counted.
 
-use super::error::{Skip, TraceError, numbered_lines};
+use super::error::{Skip, Step, TraceError, numbered_lines, step};
 use super::time::{parse_decimal_seconds_ns, parse_rfc3339_ns};
 use serde::{Deserialize, Serialize};
 
@@ -215,26 +215,20 @@ pub fn parse(text: &str, source: &str) -> Result<QueryMigrateLog, TraceError> {
             };
             (Some(t), rest.trim())
         };
-        if let Some(t) = t {
-            if let Some(prev) = last {
-                if t < prev {
-                    return Err(TraceError::OutOfOrder {
-                        file: source.to_owned(),
-                        line: no,
-                        t_unix_ns: t,
-                        previous_unix_ns: prev,
-                        expected: "sample stamps in increasing order".into(),
-                    });
-                }
-                if t == prev {
-                    out.skipped.push(Skip {
-                        line: no,
-                        reason: "repeated stamp: sample dropped",
-                    });
-                    continue;
-                }
-            }
-            last = Some(t);
+        if let Some(t) = t
+            && step(
+                &mut last,
+                t,
+                source,
+                no,
+                "sample stamps in increasing order",
+            )? == Step::Repeat
+        {
+            out.skipped.push(Skip {
+                line: no,
+                reason: "repeated stamp: sample dropped",
+            });
+            continue;
         }
         let v: serde_json::Value = match serde_json::from_str(json) {
             Ok(v) => v,
