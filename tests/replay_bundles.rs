@@ -1,0 +1,129 @@
+//! Replays of real recorded bundles: the regression tests of what migbench measures
+//! from raw files and predicts for them (with the model calibrated on traces/).
+
+use std::process::{Command, Output};
+
+fn migbench(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_migbench"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("run migbench")
+}
+
+fn replay_json(bundle: &str) -> serde_json::Value {
+    let out = migbench(&["replay", bundle, "--model", "models/lab-tcg.toml", "--json"]);
+    // 0: every check passed; 3: some check missed its tolerance. Both are reports.
+    assert!(
+        matches!(out.status.code(), Some(0) | Some(3)),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("JSON")
+}
+
+#[test]
+fn replay_reports_of_recorded_runs() {
+    for (name, bundle) in [
+        ("idle", "traces/lab-tcg-cal-idle-512m-64mibs-a2b"),
+        ("dirty5k", "traces/lab-tcg-cal-dirty5k-64m-512m-64mibs-b2a"),
+        (
+            "nonconverging",
+            "traces/lab-tcg-cal-dirty20k-64m-512m-32mibs-a2b",
+        ),
+        (
+            "nfs_rtt10",
+            "traces/lab-tcg-cal-nfs-idle-disk256k-rtt10-512m-a2b",
+        ),
+        ("stp_fd10s", "traces/lab-tcg-stp-fd10s-idle-512m-a2b"),
+        (
+            "recorder_jsonl",
+            "traces/lab-tcg-rec-dirty5k-64m-512m-2-a2b",
+        ),
+    ] {
+        let out = migbench(&["replay", bundle, "--model", "models/lab-tcg.toml"]);
+        assert!(matches!(out.status.code(), Some(0) | Some(3)));
+        insta::assert_snapshot!(
+            format!("replay_{name}"),
+            String::from_utf8_lossy(&out.stdout)
+        );
+    }
+}
+
+#[test]
+fn json_has_observed_predicted_and_verdict() {
+    let v = replay_json("traces/lab-tcg-stp-fd5s-idle-512m-a2b");
+    for k in ["observed", "predicted", "verdict", "checks"] {
+        assert!(!v[k].is_null(), "{k} missing");
+    }
+    let ping = &v["observed"]["ping"];
+    assert_eq!(ping["lost"], 74);
+    assert!(ping["outage_ms_lo"].as_f64().unwrap() >= 7000.0);
+    let pvs = v["observed"]["pv"].as_array().unwrap();
+    assert_eq!(pvs.len(), 2);
+    for pv in pvs {
+        for k in ["name", "longest_stall_ms", "server_gap_ms", "late_values"] {
+            assert!(!pv[k].is_null(), "pv.{k} missing");
+        }
+        assert_eq!(pv["stall_kind"], "clients-cut-off");
+        // The IOC kept scanning: server stamps never stopped for long.
+        assert!(pv["server_gap_ms"].as_f64().unwrap() < 1500.0);
+        assert!(pv["longest_stall_ms"].as_f64().unwrap() > 7000.0);
+    }
+    let parts = &v["observed"]["outage_parts"];
+    assert!(
+        parts["network_ms_lo"].as_f64().unwrap() > 7000.0
+            && parts["downtime_ms"].as_f64().unwrap() < 300.0
+    );
+}
+
+#[test]
+fn stp_runs_are_predicted_within_ten_percent() {
+    // Ping outage and PV stall with STP on the destination bridge (and off).
+    for fd in ["off", "fd2s", "fd5s", "fd10s"] {
+        let v = replay_json(&format!("traces/lab-tcg-stp-{fd}-idle-512m-a2b"));
+        for c in v["checks"].as_array().unwrap() {
+            let q = c["quantity"].as_str().unwrap();
+            if q == "ping_outage_ms" || q.starts_with("pv_stall_ms") {
+                assert_eq!(c["pass"], true, "{fd}: {q}: {c}");
+            }
+        }
+    }
+}
+
+#[test]
+fn loose_files_replay_without_a_manifest() {
+    let d = "traces/lab-tcg-stp-fd5s-idle-512m-a2b";
+    let out = migbench(&[
+        "replay",
+        "--ping",
+        &format!("{d}/ping.log"),
+        "--pv",
+        &format!("{d}/camonitor.log"),
+        "--jobstats",
+        &format!("{d}/domjobinfo-series.txt"),
+        "--jobstats",
+        &format!("{d}/domjobinfo-completed.txt"),
+        "--json",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["verdict"], "observed-only");
+    let ping = &v["observed"]["ping"];
+    for k in ["lost", "outage_ms_lo", "outage_ms_hi"] {
+        assert!(ping[k].is_number(), "observed.ping.{k}");
+    }
+    assert_eq!(ping["lost"], 74);
+    assert_eq!(v["observed"]["pv"].as_array().unwrap().len(), 2);
+    // The wrong file in the wrong place is bad input.
+    let out = migbench(&["replay", "--ping", &format!("{d}/camonitor.log")]);
+    assert_eq!(out.status.code(), Some(2));
+    let out = migbench(&["replay", "--pv", "Cargo.toml"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("Cargo.toml"));
+}
