@@ -3,8 +3,8 @@
 # (traces/lab-tcg-stp-*) with lab/record.sh: idle to non-converging dirty rates at two
 # bandwidth caps, two guest memory sizes, an NFS disk with a guest disk writer at two
 # added NFS latencies, both directions, and STP on the destination bridge at three
-# forward delays plus off. Bundles that exist already are skipped, so an interrupted
-# set can be resumed.
+# forward delays plus off, and auto-converge at three dirty rates. Bundles that exist
+# already are skipped, so an interrupted set can be resumed.
 #
 # usage: lab/calib-set.sh [--only REGEX] [--list] [OUT_DIR]   (default OUT_DIR: traces/)
 # Environment: as for up.sh/record.sh (LAB, LAB_NS_PREFIX, ...), plus
@@ -55,6 +55,9 @@ none lab-tcg-cal-dirty20k-64m-512m-32mibs-a2b         --memory 512 --bandwidth 3
 none lab-tcg-cal-idle-256m-64mibs-a2b                 --memory 256 --bandwidth 64 --rate 0
 none lab-tcg-cal-dirty5k-64m-256m-64mibs-b2a          --memory 256 --bandwidth 64 --wws 64 --rate 5000 --direction b2a
 none lab-tcg-cal-dirty10k-64m-256m-32mibs-a2b         --memory 256 --bandwidth 32 --wws 64 --rate 10000
+none lab-tcg-ac-dirty20k-64m-32mibs-512m-a2b         --memory 512 --bandwidth 32 --wws 64 --rate 20000 --auto-converge --timeout 150
+none lab-tcg-ac-dirty40k-64m-32mibs-512m-b2a         --memory 512 --bandwidth 32 --wws 64 --rate 40000 --auto-converge --direction b2a --timeout 150
+none lab-tcg-ac-dirty10k-64m-16mibs-512m-a2b         --memory 512 --bandwidth 16 --wws 64 --rate 10000 --auto-converge --timeout 150
 none lab-tcg-stp-off-idle-512m-a2b                    --memory 512 --bandwidth 64 --rate 0 --tail 16
 none lab-tcg-stp-fd2s-idle-512m-a2b                   --memory 512 --bandwidth 64 --rate 0 --stp-dest 2
 none lab-tcg-stp-fd5s-idle-512m-a2b                   --memory 512 --bandwidth 64 --rate 0 --stp-dest 5

@@ -242,6 +242,43 @@ if [ "$STORAGE" = nfs ]; then
     fi
     rlog "NFS NULL RPC round trip from $SRC: ${NFS_RTT_MS:-?} ms (median) via $DISK_HOST, ${NFS_RTT_DIRECT_MS:-?} ms direct to $IP_ST"
 fi
+# achieved KEY: increase of the dirtier's counter KEY per second over the recording
+achieved() {
+    awk -v a="${DIRTIER_G0:-}" -v b="${DIRTIER_G1:-}" -v t0="${DIRTIER_T0:-0}" -v t1="${DIRTIER_T1:-0}" -v k="$1" '
+        function val(s, k,   n, i, f) { n = split(s, f, " ")
+            for (i = 1; i <= n; i++) if (index(f[i], k "=") == 1) return substr(f[i], length(k) + 2)
+            return "" }
+        BEGIN { x = val(a, k); y = val(b, k)
+            if (x != "" && y != "" && t1 > t0) printf "%.1f", (y - x) / (t1 - t0) }'
+}
+
+# --- workload probe: the dirtier flat out on the guest's vCPU ----------------------
+# Page writes one busy vCPU makes: what maps CPU load to write rate, and how far the
+# auto-converge throttle must go before it slows the paced dirtier.
+WL_PROBE_S=4 WL_PROBE_RATE=10000000
+if [ "$PROBE" = yes ]; then
+    if guest_ctl "set rate=$WL_PROBE_RATE" >/dev/null 2>&1; then
+        # The dirtier adds to its counter after each batch (up to a tenth of the rate),
+        # so the counter is polled and the rate taken between its first and last change.
+        end=$(( $(date +%s) + WL_PROBE_S ))
+        while [ "$(date +%s)" -lt "$end" ]; do
+            printf '%s %s\n' "$EPOCHREALTIME" "$(guest_ctl get 2>/dev/null)"
+            sleep 0.1
+        done > "$OUT/.wl-probe"
+        guest_ctl "set rate=$RATE" >/dev/null 2>&1 || die "could not set the dirtier back to $RATE writes/s"
+        w=$(awk '{ for (i = 2; i <= NF; i++) if ($i ~ /^writes=/) v = substr($i, 8) + 0
+                   if (v != last) { if (!n++) { t0 = $1; w0 = v } t1 = $1; w1 = v; last = v } }
+                 END { if (n > 2 && t1 > t0) printf "%.0f", (w1 - w0) / (t1 - t0) }' "$OUT/.wl-probe")
+        rm -f "$OUT/.wl-probe"
+        rlog "probe: dirtier flat out: ${w:-?} page writes/s (asked for $WL_PROBE_RATE, ${WL_PROBE_S} s)"
+        [ -z "$w" ] || PROBE_TOML="$PROBE_TOML
+dirtier_max_writes_per_s = $w
+dirtier_max_how = $(tq "dirtier asked for $WL_PROBE_RATE writes/s over its ${WWS} MiB working set for $WL_PROBE_S s; rate between the first and last change of its counter, polled every 0.1 s")"
+        sleep 1
+    else
+        rlog "probe: the dirtier does not answer"
+    fi
+fi
 rlog "accel=$ACCEL qemu=$QEMU_VERSION libvirt=$LIBVIRT_VERSION rtt $SRC->$DST=${RTT}ms"
 virsh -c "$SRC_URI" migrate-setmaxdowntime "$LAB_DOMAIN" "$DT" >>"$RLOG"
 RECORDED_AT=$(date -u +%Y-%m-%dT%H:%M:%SZ)
@@ -265,15 +302,6 @@ C_MIGRATE="virsh -c '$SRC_URI' $(shq "${MIG_ARGS[@]}")"
 C_ABORT="virsh -c '$SRC_URI' domjobabort $LAB_DOMAIN"
 C_COMPLETED=
 
-# achieved KEY: increase of the dirtier's counter KEY per second over the recording
-achieved() {
-    awk -v a="${DIRTIER_G0:-}" -v b="${DIRTIER_G1:-}" -v t0="${DIRTIER_T0:-0}" -v t1="${DIRTIER_T1:-0}" -v k="$1" '
-        function val(s, k,   n, i, f) { n = split(s, f, " ")
-            for (i = 1; i <= n; i++) if (index(f[i], k "=") == 1) return substr(f[i], length(k) + 2)
-            return "" }
-        BEGIN { x = val(a, k); y = val(b, k)
-            if (x != "" && y != "" && t1 > t0) printf "%.1f", (y - x) / (t1 - t0) }'
-}
 
 write_manifest() {
     local desc=$DESC w
@@ -316,6 +344,7 @@ write_manifest() {
         echo "hot_writes_per_s = $RATE"
         echo "cold_writes_per_s = 0"
         echo "disk_writes_kib_s = $DISKK"
+        echo "catch_up_ms = 100  # the dirtier makes up at most 100 ms of writes after a stall"
         echo
         echo "[link]"
         if [ "$LINK" != off ]; then echo "bandwidth_mbit_s = $(( $(rate_bits "$LINK") / 1000000 ))"; fi
