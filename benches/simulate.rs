@@ -90,7 +90,7 @@ fn bench(c: &mut Criterion) {
         vary::parse("wws=16..256:25:log").expect("spec"),
     ];
     g.bench_function("sweep of 1000 scenarios, 2 threads", |b| {
-        b.iter(|| sweep::run(black_box(&base), &grid, 1, 2, &|| {}).expect("sweep"))
+        b.iter(|| sweep::run(black_box(&base), &grid, None, 1, 2, &|| {}).expect("sweep"))
     });
     g.finish();
 }

@@ -269,11 +269,15 @@ impl Bundle {
     /// The scenario sections of the manifest, as a scenario file.
     pub fn scenario_file(&self) -> ScenarioFile {
         let m = &self.manifest;
+        let mut workload = m.workload.clone();
+        if workload.page_writes_per_cpu_s.is_none() {
+            workload.page_writes_per_cpu_s = self.probed_writes_per_cpu_s();
+        }
         ScenarioFile {
             name: Some(m.bundle.name.clone()),
             description: Some(m.bundle.description.clone()),
             guest: m.guest.clone(),
-            workload: m.workload.clone(),
+            workload,
             link: m.link.clone(),
             migration: m.migration.clone(),
             storage: m.storage.clone(),
@@ -281,6 +285,17 @@ impl Bundle {
             network: m.network.clone(),
             pvs: m.pvs.clone(),
         }
+    }
+
+    /// Page writes the guest's workload made flat out on its vCPU, when the run's
+    /// probe measured it (`[probe] dirtier_max_writes_per_s`).
+    pub fn probed_writes_per_cpu_s(&self) -> Option<f64> {
+        self.manifest
+            .probe
+            .as_ref()?
+            .get("dirtier_max_writes_per_s")
+            .and_then(|v| v.as_float().or_else(|| v.as_integer().map(|i| i as f64)))
+            .filter(|x| x.is_finite() && *x > 0.0)
     }
 
     /// The model input for the recorded parameters.

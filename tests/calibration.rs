@@ -74,10 +74,48 @@ fn held_out_runs_are_predicted() {
         s.bytes_mape
     );
     assert!(
-        s.total_time_mape <= 10.0,
+        s.total_time_mape <= 8.5,
         "held-out total time MAPE {:.2} %",
         s.total_time_mape
     );
+}
+
+#[test]
+fn auto_converge_runs_keep_their_pace_until_the_throttle_starves_them() {
+    // The lab's dirtier needs about 1 % of the vCPU and makes up at most 100 ms of
+    // writes: QEMU's throttle only slows it at 99 %. Modelled as 1 - throttle (the
+    // CPU-bound premise) these runs came out 38 % short; now each is within 10 %.
+    let m = model();
+    let ac: Vec<Run> = runs()
+        .into_iter()
+        .filter(|r| r.file.migration.auto_converge == Some(true) && r.complete())
+        .collect();
+    assert!(ac.len() >= 3, "{} auto-converge runs", ac.len());
+    for r in &ac {
+        let f = m.fill(&r.file, r.probe_mbit_s, r.nfs_rtt_ms);
+        let p = migbench::scenario::from_file(&f).unwrap();
+        let o = migbench::model::simulate(&p, 1);
+        assert_eq!(
+            o.verdict,
+            migbench::model::Verdict::ConvergedWithThrottle,
+            "{}",
+            r.name
+        );
+        assert!(
+            o.max_throttle_pct >= 99.0,
+            "{}: {}",
+            r.name,
+            o.max_throttle_pct
+        );
+        let obs = r.job.total_time_ms.unwrap();
+        let err = (o.total_time_ns as f64 / 1e6 - obs) / obs;
+        assert!(
+            err.abs() <= 0.10,
+            "{}: total time off by {:.1} %",
+            r.name,
+            err * 100.0
+        );
+    }
 }
 
 #[test]
@@ -97,6 +135,10 @@ fn committed_model_is_what_fit_gives() {
         (
             m.workload.write_efficiency.value,
             c.workload.write_efficiency.value,
+        ),
+        (
+            m.workload.page_writes_per_cpu_s.map_or(0.0, |e| e.value),
+            c.workload.page_writes_per_cpu_s.map_or(0.0, |e| e.value),
         ),
     ] {
         assert!(

@@ -38,6 +38,7 @@ pub fn fit(runs: &[Run], name: &str, today: &str) -> Result<ModelFile, String> {
         },
         workload: WorkloadFit {
             write_efficiency: Estimate::assumed(1.0),
+            page_writes_per_cpu_s: fit_writes_per_cpu(runs),
         },
         network: NetworkFit {
             reconverge_ms: Estimate::assumed(1.0),
@@ -158,7 +159,13 @@ fn fit_host(done: &[&Run], efficiency: f64) -> Result<HostFit, String> {
     let reference = median(done.iter().filter_map(|r| r.probe_mbit_s).collect()).unwrap_or(1.0);
     let mut x = Vec::new();
     let mut y = Vec::new();
-    for r in done {
+    // Throttled runs are left out: under the throttle QEMU's stream ran below
+    // max-bandwidth (30.3-30.6 MiB/s at a 32 MiB/s cap), and bytes / cap would put
+    // that loss into the set-up.
+    for r in done
+        .iter()
+        .filter(|r| r.job.max_throttle_pct.unwrap_or(0) == 0)
+    {
         let (Some(t), Some(b), Some(d), Some(z)) = (
             r.job.total_time_ms,
             r.job.memory_processed_bytes,
@@ -268,7 +275,18 @@ fn fit_writes(done: &[&Run], model: &ModelFile) -> WorkloadFit {
     }
     WorkloadFit {
         write_efficiency: mean(&ks).unwrap_or(Estimate::assumed(1.0)),
+        page_writes_per_cpu_s: model.workload.page_writes_per_cpu_s,
     }
+}
+
+/// Page writes per busy vCPU second, from the runs whose workload probe measured it
+/// (every run counts: the probe ran before the migration).
+fn fit_writes_per_cpu(runs: &[Run]) -> Option<Estimate> {
+    let xs: Vec<f64> = runs
+        .iter()
+        .filter_map(|r| r.file.workload.page_writes_per_cpu_s)
+        .collect();
+    mean(&xs)
 }
 
 /// Ping outage beyond the pause, with STP off.

@@ -92,6 +92,11 @@ pub struct SwitchoverFit {
 pub struct WorkloadFit {
     /// Effective page writes per requested write (a slow guest falls short).
     pub write_efficiency: Estimate,
+    /// Page writes one fully busy vCPU makes with the calibration workload (its
+    /// workload probe), writes/s: maps CPU load to write rate, and tells how far the
+    /// auto-converge throttle must go before it slows a paced workload.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page_writes_per_cpu_s: Option<Estimate>,
 }
 
 /// The network after resume.
@@ -191,6 +196,14 @@ impl ModelFile {
                 .max(f.workload.resident_mib.unwrap_or(0.0));
             let nonzero = (base + touched).clamp(0.0, mem);
             f.workload.zero_fraction = Some(((1.0 - nonzero / mem) * 1e6).floor() / 1e6);
+        }
+        if f.workload.page_writes_per_cpu_s.is_none() {
+            f.workload.page_writes_per_cpu_s = self
+                .workload
+                .page_writes_per_cpu_s
+                .as_ref()
+                .map(|e| e.value)
+                .filter(|x| x.is_finite() && *x > 0.0);
         }
         let k = self.workload.write_efficiency.value;
         for w in [

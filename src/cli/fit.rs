@@ -157,6 +157,15 @@ fn describe(m: &ModelFile) -> String {
         ),
         ("write efficiency", est(&m.workload.write_efficiency, "")),
         (
+            "page writes per busy vCPU second",
+            m.workload
+                .page_writes_per_cpu_s
+                .as_ref()
+                .map_or("not measured (no workload probe)".into(), |e| {
+                    est(e, "writes/s")
+                }),
+        ),
+        (
             "network delay after resume (STP off)",
             est(&m.network.reconverge_ms, "ms"),
         ),

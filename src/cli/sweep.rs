@@ -14,6 +14,8 @@ use std::path::PathBuf;
 /// Parameters (NAME=FROM..TO[:STEPS[:log]], 11 steps by default):
 ///   write_rate       page writes/s into the working set (workload.hot_writes_per_s)
 ///   cold_write_rate  page writes/s elsewhere             (workload.cold_writes_per_s)
+///   cpu_load         vCPU load of the writing work, %    (workload.cpu_load_pct; the
+///                    write rate follows through page_writes_per_cpu_s or --model)
 ///   wws              working set, MiB                    (workload.wws_mib)
 ///   memory           guest RAM, MiB                      (guest.memory_mib)
 ///   bandwidth        link rate, Mbit/s                   (link.bandwidth_mbit_s)
@@ -26,6 +28,7 @@ use std::path::PathBuf;
 ///
 /// Examples:
 ///   migbench sweep scenarios/ihep-heavy-cpu.toml --vary write_rate=1000..40000:40 --plot sweep.svg
+///   migbench sweep scenarios/ihep-heavy-cpu.toml --model models/lab-tcg.toml --vary cpu_load=1..20:20
 ///   migbench sweep scenarios/ihep-epics-demo.toml --vary wws=8..512:20:log --vary max_bandwidth=16..112:7
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
@@ -44,6 +47,11 @@ pub struct Args {
     /// Threads (default: every core).
     #[arg(long)]
     pub threads: Option<usize>,
+    /// A calibrated model file (models/*.toml) filling in what the scenario leaves
+    /// unsaid at every point; `cpu_load` needs one (or the scenario's
+    /// workload.page_writes_per_cpu_s) to turn CPU load into a write rate.
+    #[arg(long, value_name = "FILE.toml")]
+    pub model: Option<PathBuf>,
 }
 
 /// Runs the command.
@@ -66,8 +74,16 @@ pub fn run(a: &Args, json: bool) -> Result<()> {
     }
     let pb = progress::bar(total as u64, "sweeping");
     let threads = a.threads.unwrap_or_else(migbench::par::cores);
-    let s = sweep::run(&sc.file, &vary, a.seed, threads, &|| pb.inc(1))
-        .map_err(|e| BadInput(format!("{}: {e}", a.scenario.display())))?;
+    let model = a
+        .model
+        .as_deref()
+        .map(migbench::calibrate::ModelFile::load)
+        .transpose()
+        .map_err(|e| BadInput(e.to_string()))?;
+    let s = sweep::run(&sc.file, &vary, model.as_ref(), a.seed, threads, &|| {
+        pb.inc(1)
+    })
+    .map_err(|e| BadInput(format!("{}: {e}", a.scenario.display())))?;
     pb.finish_and_clear();
     if let Some(path) = &a.plot {
         let title = format!("{}: {}", sc.name, s.names.join(" x "));

@@ -73,6 +73,11 @@ pub struct Workload {
     pub wws_bytes: u64,
     /// Load phases in time order; the first starts at 0.
     pub phases: Vec<Phase>,
+    /// vCPU seconds one page write takes with all the work around it; None: the
+    /// writes are CPU-bound (they fall with the throttle as 1 - throttle).
+    pub cpu_s_per_write: Option<f64>,
+    /// Overdue work made up after a stall; None: all of it.
+    pub catch_up_ns: Option<Nanos>,
 }
 
 /// Write rates from `start_ns` until the next phase begins.

@@ -258,7 +258,9 @@ impl<'a> Run<'a> {
         self.ac.on_sync(now, new, self.bytes_total as u64, page);
         self.close_pass(now, new, throttle);
         let pending = self.pending_bytes();
-        if pending < self.best_pending_bytes * 0.999 {
+        // A throttle step starts a new state: the steady test starts again (at 99 %
+        // a paced workload may only now slow down).
+        if self.ac.throttle_pct != throttle || pending < self.best_pending_bytes * 0.999 {
             self.best_pending_bytes = pending;
             self.passes_since_best = 0;
         } else {

@@ -8,6 +8,7 @@
 
 use super::bitmap::PageBitmap;
 use super::params::{ModelParams, Phase, Workload};
+use super::qemu::{CPU_THROTTLE_MAX_PCT, CPU_THROTTLE_TIMESLICE_NS};
 use crate::sim::SimRng;
 use crate::units::{NS_PER_S, Nanos};
 
@@ -51,18 +52,41 @@ impl Layout {
 /// Expected (mean) page writes into the hot and cold regions during `[t0, t1)` at a
 /// constant throttle, following the load phases.
 pub fn expected_writes(w: &Workload, t0: Nanos, t1: Nanos, throttle_pct: f64) -> (f64, f64) {
-    let keep = (1.0 - throttle_pct / 100.0).clamp(0.0, 1.0);
     let (mut hot, mut cold) = (0.0, 0.0);
     for (i, ph) in w.phases.iter().enumerate() {
         let end = w.phases.get(i + 1).map_or(Nanos::MAX, |n| n.start_ns);
         let (a, b) = (t0.max(ph.start_ns), t1.min(end));
         if b > a {
             let secs = (b - a) as f64 / NS_PER_S as f64;
-            hot += ph.hot_writes_per_s * secs;
-            cold += ph.cold_writes_per_s * secs;
+            let demand = w.cpu_s_per_write.map_or(1.0, |c| {
+                ((ph.hot_writes_per_s + ph.cold_writes_per_s) * c).min(1.0)
+            });
+            let keep = throttle_keep(throttle_pct, demand, w.catch_up_ns);
+            hot += ph.hot_writes_per_s * secs * keep;
+            cold += ph.cold_writes_per_s * secs * keep;
         }
     }
-    (hot * keep, cold * keep)
+    (hot, cold)
+}
+
+/// Share of its writes a workload still makes under a CPU throttle of `throttle_pct`.
+///
+/// A throttled vCPU runs one 10 ms timeslice per cycle of `10 ms / (1 - throttle)` and
+/// sleeps the rest. A workload that needs `cpu_demand` of the vCPU at its rate and
+/// paces itself by the clock does, per cycle, what falls due unless the slice is too
+/// short for it (`slice / cpu_demand` of work) or the backlog exceeds what it makes up
+/// after a stall (`slice + catch_up`). A CPU-bound workload (`cpu_demand` 1, all made
+/// up) keeps `1 - throttle`, which is the premise of QEMU's auto-converge.
+pub fn throttle_keep(throttle_pct: f64, cpu_demand: f64, catch_up_ns: Option<Nanos>) -> f64 {
+    if throttle_pct <= 0.0 {
+        return 1.0;
+    }
+    let f = (throttle_pct.min(CPU_THROTTLE_MAX_PCT)) / 100.0;
+    let slice = CPU_THROTTLE_TIMESLICE_NS as f64;
+    let cycle = slice / (1.0 - f);
+    let by_cpu = slice / cpu_demand.max(f64::MIN_POSITIVE);
+    let by_catch_up = catch_up_ns.map_or(f64::INFINITY, |c| slice + c as f64);
+    (cycle.min(by_cpu).min(by_catch_up) / cycle).clamp(0.0, 1.0)
 }
 
 /// The phase in force at `t`.
@@ -141,7 +165,37 @@ mod tests {
                     cold_writes_per_s: 0.0,
                 },
             ],
+            cpu_s_per_write: None,
+            catch_up_ns: None,
         }
+    }
+
+    #[test]
+    fn throttle_slows_paced_work_only_when_the_slice_is_short() {
+        // CPU-bound: QEMU's premise.
+        assert!((throttle_keep(40.0, 1.0, None) - 0.6).abs() < 1e-12);
+        assert_eq!(throttle_keep(0.0, 1.0, Some(0)), 1.0);
+        // Needs 5 % of the vCPU: full pace up to 95 % throttle, then the slice limits.
+        assert!((throttle_keep(90.0, 0.05, None) - 1.0).abs() < 1e-12);
+        assert!((throttle_keep(99.0, 0.05, None) - 0.2).abs() < 1e-9);
+        // Makes up at most 100 ms: at 99 % (1 s cycles) it does 110 ms worth per cycle.
+        assert!((throttle_keep(99.0, 0.05, Some(100 * NS_PER_MS)) - 0.11).abs() < 1e-9);
+        assert!((throttle_keep(90.0, 0.05, Some(100 * NS_PER_MS)) - 1.0).abs() < 1e-12);
+        // The ceiling is QEMU's 99 %.
+        assert_eq!(
+            throttle_keep(100.0, 1.0, None),
+            throttle_keep(99.0, 1.0, None)
+        );
+        // Per phase: the demand follows the rate.
+        let mut w = two_phases();
+        w.cpu_s_per_write = Some(1.0 / 20_000.0);
+        let (h, _) = expected_writes(&w, 0, NS_PER_S, 90.0);
+        assert!((h - 1000.0).abs() < 1e-9, "{h}");
+        let (h, _) = expected_writes(&w, NS_PER_S, 2 * NS_PER_S, 95.0);
+        assert!(
+            (h - 3000.0 * (0.05 / (3000.0 / 20_000.0))).abs() < 1e-6,
+            "{h}"
+        );
     }
 
     #[test]

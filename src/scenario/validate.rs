@@ -189,13 +189,52 @@ pub fn to_params(f: &ScenarioFile) -> Result<ModelParams, Vec<FieldProblem>> {
         );
     }
     const MAX_WRITES: f64 = 1e10;
-    let hot = c.value(
-        "workload.hot_writes_per_s",
-        w.hot_writes_per_s,
-        0.0,
-        closed(0.0, MAX_WRITES),
-        "page writes/s",
-    );
+    let per_cpu = w.page_writes_per_cpu_s.map(|_| {
+        c.value(
+            "workload.page_writes_per_cpu_s",
+            w.page_writes_per_cpu_s,
+            1.0,
+            positive(MAX_WRITES),
+            "page writes/s",
+        )
+    });
+    let load = w.cpu_load_pct.map(|_| {
+        c.value(
+            "workload.cpu_load_pct",
+            w.cpu_load_pct,
+            100.0,
+            positive(100.0),
+            "%",
+        ) / 100.0
+    });
+    let hot = match (w.hot_writes_per_s, load, per_cpu) {
+        (None, Some(l), Some(pc)) => l * pc,
+        (None, Some(_), None) => {
+            c.problem(
+                "workload.cpu_load_pct",
+                "sets the write rate only with workload.page_writes_per_cpu_s or a calibrated \
+                 model (--model): give one of them, or workload.hot_writes_per_s"
+                    .into(),
+            );
+            0.0
+        }
+        _ => c.value(
+            "workload.hot_writes_per_s",
+            w.hot_writes_per_s,
+            0.0,
+            closed(0.0, MAX_WRITES),
+            "page writes/s",
+        ),
+    };
+    let catch_up_ns = w.catch_up_ms.map(|_| {
+        ms_to_ns(c.value(
+            "workload.catch_up_ms",
+            w.catch_up_ms,
+            0.0,
+            closed(0.0, 1e7),
+            "ms",
+        ))
+    });
     let cold = c.value(
         "workload.cold_writes_per_s",
         w.cold_writes_per_s,
@@ -210,6 +249,11 @@ pub fn to_params(f: &ScenarioFile) -> Result<ModelParams, Vec<FieldProblem>> {
         closed(0.0, 1e8),
         "KiB/s",
     );
+    let cpu_s_per_write = match (load, per_cpu) {
+        (Some(l), _) if hot + cold > 0.0 => Some(l / (hot + cold)),
+        (_, Some(pc)) => Some(1.0 / pc),
+        _ => None,
+    };
     if hot > 0.0 && wws_mib == 0.0 {
         c.problem(
             "workload.hot_writes_per_s",
@@ -557,6 +601,8 @@ pub fn to_params(f: &ScenarioFile) -> Result<ModelParams, Vec<FieldProblem>> {
             zero_fraction,
             wws_bytes: (wws_mib * MIB as f64).round() as u64,
             phases,
+            cpu_s_per_write,
+            catch_up_ns,
         },
         link: Link {
             payload_bytes_per_s: mbit_s_to_bytes_per_s(bw) * eff,

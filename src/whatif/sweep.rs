@@ -2,6 +2,7 @@
 //! parallel, with the convergence boundary found along each line.
 
 use super::vary::{Vary, apply};
+use crate::calibrate::ModelFile;
 use crate::model::{Verdict, simulate};
 use crate::scenario::ScenarioFile;
 use crate::units::ns_to_ms;
@@ -68,6 +69,7 @@ pub fn grid(vary: &[Vary]) -> Vec<Vec<f64>> {
 pub fn run(
     base: &ScenarioFile,
     vary: &[Vary],
+    model: Option<&ModelFile>,
     seed: u64,
     threads: usize,
     on_done: &(dyn Fn() + Sync),
@@ -81,7 +83,7 @@ pub fn run(
                 .map(|v| v.path.as_str())
                 .zip(values.iter().copied())
                 .collect();
-            apply(base, &settings).map_err(|e| {
+            apply(base, &settings, model).map_err(|e| {
                 let at: Vec<String> = vary
                     .iter()
                     .zip(values)
@@ -157,7 +159,7 @@ mod tests {
         )
         .unwrap();
         let v = parse("write_rate=1000..30000:30").unwrap();
-        let s = run(&base, &[v], 1, 2, &|| {}).unwrap();
+        let s = run(&base, &[v], None, 1, 2, &|| {}).unwrap();
         let b = s.boundary[0].expect("a boundary");
         assert!(b > 2000.0 && b < 20000.0, "{b}");
         assert_eq!(s.points[0].verdict, Verdict::Converged);

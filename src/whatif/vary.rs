@@ -3,6 +3,7 @@
 //! aliases below; each value is applied to the scenario file and validated like a
 //! hand-written one.
 
+use crate::calibrate::ModelFile;
 use crate::model::ModelParams;
 use crate::scenario::{self, ScenarioFile};
 
@@ -17,6 +18,11 @@ pub const ALIASES: &[(&str, &str, &str)] = &[
         "cold_write_rate",
         "workload.cold_writes_per_s",
         "page writes/s elsewhere",
+    ),
+    (
+        "cpu_load",
+        "workload.cpu_load_pct",
+        "vCPU load of the writing work, % (sets the write rate)",
     ),
     ("wws", "workload.wws_mib", "working set, MiB"),
     ("memory", "guest.memory_mib", "guest RAM, MiB"),
@@ -38,6 +44,9 @@ pub const ALIASES: &[(&str, &str, &str)] = &[
         "bridge forward delay, s",
     ),
 ];
+
+/// The CPU load's field path.
+const CPU_LOAD: &str = "workload.cpu_load_pct";
 
 /// One varied parameter and its values.
 #[derive(Debug, Clone, PartialEq)]
@@ -124,15 +133,30 @@ pub fn parse(spec: &str) -> Result<Vary, String> {
     })
 }
 
-/// The scenario file with the fields at `paths` set to `values`, validated.
-pub fn apply(base: &ScenarioFile, settings: &[(&str, f64)]) -> Result<ModelParams, String> {
+/// The scenario file with the fields at `paths` set to `values`, filled in by a
+/// calibrated model when one is given, validated. Setting the CPU load drops the
+/// scenario's write rate into the working set, so that the load sets it (through
+/// `page_writes_per_cpu_s`).
+pub fn apply(
+    base: &ScenarioFile,
+    settings: &[(&str, f64)],
+    model: Option<&ModelFile>,
+) -> Result<ModelParams, String> {
     let mut doc = toml::Value::try_from(base).map_err(|e| e.to_string())?;
     for (path, value) in settings {
+        if *path == CPU_LOAD
+            && let Some(w) = doc.get_mut("workload").and_then(|w| w.as_table_mut())
+        {
+            w.remove("hot_writes_per_s");
+        }
         set(&mut doc, path, *value)?;
     }
-    let file: ScenarioFile = doc
+    let mut file: ScenarioFile = doc
         .try_into()
         .map_err(|e: toml::de::Error| e.message().to_string())?;
+    if let Some(m) = model {
+        file = m.fill(&file, None, None);
+    }
     scenario::from_file(&file).map_err(|problems| {
         problems
             .iter()
@@ -205,11 +229,31 @@ mod tests {
     fn applies_and_validates() {
         let base: ScenarioFile =
             toml::from_str("[guest]\nmemory_mib = 512\n[workload]\nwws_mib = 64\n").unwrap();
-        let p = apply(&base, &[("workload.hot_writes_per_s", 5000.0)]).unwrap();
+        let p = apply(&base, &[("workload.hot_writes_per_s", 5000.0)], None).unwrap();
         assert_eq!(p.workload.phases[0].hot_writes_per_s, 5000.0);
-        let e = apply(&base, &[("workload.wws_mib", 4096.0)]).unwrap_err();
+        let e = apply(&base, &[("workload.wws_mib", 4096.0)], None).unwrap_err();
         assert!(e.contains("workload.wws_mib"), "{e}");
-        let e = apply(&base, &[("link.no_such", 1.0)]).unwrap_err();
+        let e = apply(&base, &[("link.no_such", 1.0)], None).unwrap_err();
         assert!(e.contains("unknown field"), "{e}");
+    }
+
+    #[test]
+    fn cpu_load_sets_the_write_rate_through_writes_per_cpu_second() {
+        let base: ScenarioFile = toml::from_str(
+            "[guest]\nmemory_mib = 512\n[workload]\nwws_mib = 64\nhot_writes_per_s = 100\npage_writes_per_cpu_s = 200000\n",
+        )
+        .unwrap();
+        let p = apply(&base, &[("workload.cpu_load_pct", 10.0)], None).unwrap();
+        assert!((p.workload.phases[0].hot_writes_per_s - 20_000.0).abs() < 1e-6);
+        assert_eq!(p.workload.cpu_s_per_write, Some(1.0 / 200_000.0));
+        // Without the map from load to writes the load alone says nothing.
+        let bare: ScenarioFile =
+            toml::from_str("[guest]\nmemory_mib = 512\n[workload]\nwws_mib = 64\n").unwrap();
+        let e = apply(&bare, &[("workload.cpu_load_pct", 10.0)], None).unwrap_err();
+        assert!(e.contains("page_writes_per_cpu_s"), "{e}");
+        assert_eq!(
+            parse("cpu_load=1..50:5").unwrap().path,
+            "workload.cpu_load_pct"
+        );
     }
 }
