@@ -324,6 +324,31 @@ pub enum StallKind {
     IocStopped,
 }
 
+impl StallKind {
+    /// In words, as the reports say it: "IOC stopped", "clients cut off" or "no stall".
+    pub fn label(self) -> &'static str {
+        match self {
+            StallKind::None => "no stall",
+            StallKind::ClientsCutOff => "clients cut off",
+            StallKind::IocStopped => "IOC stopped",
+        }
+    }
+
+    /// What the label means, in one sentence.
+    pub fn meaning(self) -> &'static str {
+        match self {
+            StallKind::None => "no PV went without an update for more than 1.5 scan periods",
+            StallKind::ClientsCutOff => {
+                "the IOC's own (server) timestamps kept going while its clients received nothing: \
+                 the network cut them off, the IOC was not interrupted"
+            }
+            StallKind::IocStopped => {
+                "the IOC's own (server) timestamps have a gap too: the IOC itself stopped producing values"
+            }
+        }
+    }
+}
+
 /// What happened to one PV.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PvObserved {
