@@ -244,7 +244,7 @@ impl Bundle {
                 line: e.line(),
                 message: "not UTF-8 text, expected a TOML manifest".into(),
             })?;
-        let manifest: Manifest = toml::from_str(&text).map_err(|e| BundleError::Manifest {
+        let manifest: Manifest = toml::from_str(text).map_err(|e| BundleError::Manifest {
             path: path.clone(),
             line: e
                 .span()
