@@ -168,10 +168,16 @@ pub enum BundleError {
         message: String,
     },
     /// A file the manifest names is missing.
-    #[error("{}: names `{file}` (format {format}), which does not exist in {}", manifest.display(), dir.display())]
+    #[error(
+        "{}:{line}: [[files]] names `{file}` (format {format}), which does not exist in {}; expected the raw file in the bundle directory",
+        manifest.display(),
+        dir.display()
+    )]
     MissingFile {
         /// The manifest.
         manifest: PathBuf,
+        /// 1-based line of the entry's `path` in the manifest.
+        line: usize,
         /// The bundle directory.
         dir: PathBuf,
         /// The missing file.
@@ -228,11 +234,17 @@ impl Bundle {
     /// Loads `dir/trace.toml` and checks that every file it names exists.
     pub fn load(dir: &Path) -> Result<Self, BundleError> {
         let path = dir.join(MANIFEST);
-        let text = std::fs::read_to_string(&path).map_err(|source| BundleError::Io {
+        let bytes = std::fs::read(&path).map_err(|source| BundleError::Io {
             path: path.clone(),
             source,
         })?;
-        let manifest: Manifest = toml::from_str(&text).map_err(|e| BundleError::Manifest {
+        let text = crate::trace::text_from_bytes(&bytes, &path.display().to_string(), "TOML")
+            .map_err(|e| BundleError::Manifest {
+                path: path.clone(),
+                line: e.line(),
+                message: "not UTF-8 text, expected a TOML manifest".into(),
+            })?;
+        let manifest: Manifest = toml::from_str(text).map_err(|e| BundleError::Manifest {
             path: path.clone(),
             line: e
                 .span()
@@ -244,8 +256,14 @@ impl Bundle {
                 || Path::new(&f.path).is_absolute()
                 || !dir.join(&f.path).is_file()
             {
+                let needle = format!("\"{}\"", f.path);
+                let line = text
+                    .lines()
+                    .position(|l| l.trim_start().starts_with("path") && l.contains(&needle))
+                    .map_or(1, |i| i + 1);
                 return Err(BundleError::MissingFile {
                     manifest: path.clone(),
+                    line,
                     dir: dir.to_path_buf(),
                     file: f.path.clone(),
                     format: f.format.clone(),
@@ -347,7 +365,9 @@ mod tests {
         .unwrap();
         let e = Bundle::load(&dir).unwrap_err().to_string();
         assert!(
-            e.contains("names `ping.log` (format ping), which does not exist"),
+            e.contains(
+                "trace.toml:6: [[files]] names `ping.log` (format ping), which does not exist"
+            ),
             "{e}"
         );
         std::fs::write(dir.join(MANIFEST), "[bundle]\nname = 5\n").unwrap();

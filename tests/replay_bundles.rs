@@ -127,3 +127,115 @@ fn loose_files_replay_without_a_manifest() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("Cargo.toml"));
 }
+
+#[test]
+fn loose_archiver_csv_fping_and_bad_input() {
+    let dir = std::env::temp_dir().join(format!("migbench-loose-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    // Archiver CSV (secs,val,severity,status,nanos) carries no PV name: the file names it.
+    let csv = dir.join("rootHost:ai1.csv");
+    let rows: String = (0..20)
+        .filter(|i| !(8..12).contains(i))
+        .map(|i| format!("{},{},0,0,500000000\n", 1_764_118_900 + i, i % 10))
+        .collect();
+    std::fs::write(&csv, rows).unwrap();
+    // fping -D -l -p 100 counts from 0; probes 10..14 time out.
+    let mut fp = String::new();
+    for seq in 0..30u64 {
+        let t = 1_764_118_900.0 + seq as f64 * 0.1;
+        if (10..15).contains(&seq) {
+            fp.push_str(&format!(
+                "[{t:.5}] ioc : [{seq}], timed out (0.40 avg, 10% loss)\n"
+            ));
+        } else {
+            fp.push_str(&format!(
+                "[{t:.5}] ioc : [{seq}], 64 bytes, 0.40 ms (0.40 avg, 0% loss)\n"
+            ));
+        }
+    }
+    fp.push_str("ioc : xmt/rcv/%loss = 30/25/16%, min/avg/max = 0.40/0.40/0.40\n");
+    let fping = dir.join("fping.log");
+    std::fs::write(&fping, fp).unwrap();
+    let out = migbench(&[
+        "replay",
+        "--ping",
+        fping.to_str().unwrap(),
+        "--pv",
+        csv.to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let ping = &v["observed"]["ping"];
+    assert_eq!(ping["lost"], 5);
+    assert_eq!(ping["total_lost"], 5, "no phantom probe after fping's last");
+    assert_eq!(ping["probes"], 30);
+    let pv = &v["observed"]["pv"][0];
+    assert_eq!(pv["name"], "rootHost:ai1");
+    assert_eq!(pv["server_gap_ms"], 5000.0);
+
+    // An empty file says so, naming it.
+    let empty = dir.join("empty.log");
+    std::fs::write(&empty, "").unwrap();
+    let out = migbench(&["replay", "--ping", empty.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("empty.log: empty file, expected a ping"),
+        "{err}"
+    );
+
+    // A manifest naming a missing file: the manifest line of its entry.
+    let b = dir.join("bundle");
+    std::fs::create_dir_all(&b).unwrap();
+    std::fs::write(
+        b.join("trace.toml"),
+        "[bundle]\nname = \"bundle\"\ntimezone = \"UTC\"\n\n[[files]]\npath = \"ping.log\"\nformat = \"ping\"\nrole = \"ping\"\n",
+    )
+    .unwrap();
+    let out = migbench(&["replay", b.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(
+            "trace.toml:6: [[files]] names `ping.log` (format ping), which does not exist"
+        ),
+        "{err}"
+    );
+    // A camonitor log where the manifest says ping: wrong format, with the line.
+    std::fs::write(
+        b.join("ping.log"),
+        "rootHost:ai1                   2025-11-26 01:02:03.000072(2025-11-26 01:02:03.001307) 3  \n",
+    )
+    .unwrap();
+    let out = migbench(&["replay", b.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("ping.log:1: expected ping but this looks like camonitor"),
+        "{err}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn replay_report_says_clients_cut_off_and_splits_the_outage() {
+    let out = migbench(&[
+        "replay",
+        "traces/lab-tcg-stp-fd5s-idle-512m-a2b",
+        "--model",
+        "models/lab-tcg.toml",
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("PVs say:   clients cut off"), "{text}");
+    assert!(
+        text.contains("ms migration downtime (job statistics) + ")
+            && text.contains("ms network reconvergence"),
+        "{text}"
+    );
+}

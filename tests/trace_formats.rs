@@ -169,6 +169,7 @@ fn wrong_format_is_named_when_recognisable() {
         e,
         TraceError::WrongFormat {
             file: "ping.log".into(),
+            line: 1,
             expected: "camonitor".into(),
             detected: "ping".into()
         }
@@ -176,10 +177,14 @@ fn wrong_format_is_named_when_recognisable() {
     let e = ping::parse(CAMONITOR, "cam.log").unwrap_err();
     assert!(
         matches!(
-            e,
-            TraceError::Syntax { line: 1, .. } | TraceError::WrongFormat { .. }
+            &e,
+            TraceError::WrongFormat { line: 1, detected, .. } if detected == "camonitor"
         ),
         "{e}"
+    );
+    assert_eq!(
+        e.to_string(),
+        "cam.log:1: expected ping but this looks like camonitor"
     );
 }
 

@@ -40,7 +40,8 @@ pub struct Args {
     /// Loose ping (or fping) log.
     #[arg(long, conflicts_with = "bundle")]
     pub ping: Option<PathBuf>,
-    /// Loose PV log (repeatable).
+    /// Loose PV log (repeatable): camonitor, Phoebus export, Archiver JSON, or Archiver
+    /// CSV (which carries no PV name: it is named after its file, rootHost:ai1.csv).
     #[arg(long, conflicts_with = "bundle")]
     pub pv: Vec<PathBuf>,
     /// Loose job statistics (repeatable: a series and a --completed snapshot).

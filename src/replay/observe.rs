@@ -83,6 +83,44 @@ pub struct OutageParts {
     pub network_ms_hi: Option<f64>,
 }
 
+/// Lines of one file a parser passed over as the tool's known noise, per reason.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SkippedLines {
+    /// The file.
+    pub file: String,
+    /// Why (e.g. "PING header", "repeated stamp").
+    pub reason: String,
+    /// How many lines.
+    pub count: usize,
+    /// The first such line (1-based).
+    pub first_line: usize,
+}
+
+/// Skips that are the format's own structure (headers, comments), not noise.
+const STRUCTURE: [&str; 3] = ["PING header", "comment", "export comment"];
+
+/// Counts `p`'s skipped noise lines per reason into `out`.
+fn count_skips(out: &mut Vec<SkippedLines>, file: &str, p: &Parsed) {
+    for sk in p
+        .skipped()
+        .iter()
+        .filter(|s| !STRUCTURE.contains(&s.reason))
+    {
+        match out
+            .iter_mut()
+            .find(|s| s.file == file && s.reason == sk.reason)
+        {
+            Some(s) => s.count += 1,
+            None => out.push(SkippedLines {
+                file: file.to_string(),
+                reason: sk.reason.to_string(),
+                count: 1,
+                first_line: sk.line,
+            }),
+        }
+    }
+}
+
 /// Everything measured from one recording.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Observation {
@@ -96,6 +134,8 @@ pub struct Observation {
     pub pv: Vec<PvObserved>,
     /// The most serious explanation the PVs show.
     pub stall_kind: StallKind,
+    /// Lines skipped as the tools' known noise (headers, diagnostics, repeated stamps).
+    pub skipped: Vec<SkippedLines>,
 }
 
 /// Where loose files are, for a quick look without a manifest.
@@ -123,13 +163,25 @@ pub fn observe_bundle(b: &Bundle) -> Result<Observation, ReplayError> {
     let mut pv_samples: Vec<PvSample> = Vec::new();
     // Prefer libvirt's own series; QEMU's query-migrate only when nothing else is there.
     let mut series_rank = u8::MAX;
+    let mut series_skips = Vec::new();
+    let mut skipped = Vec::new();
+    let parse = |f: &FileEntry, skipped: &mut Vec<SkippedLines>| -> Result<Parsed, ReplayError> {
+        let p = b.parse_file(f)?;
+        count_skips(skipped, &f.path, &p);
+        Ok(p)
+    };
     for f in &b.manifest.files {
         let Ok(format) = f.format.parse::<Format>() else {
             continue;
         };
         match f.role.as_str() {
-            "ping" => ping = Some((b.parse_file(f)?, ping_interval_ms(f.command.as_deref()))),
-            "pv" => pv_samples.extend(pv_samples_of(b.parse_file(f)?, &b.dir, f)?),
+            "ping" => {
+                ping = Some((
+                    parse(f, &mut skipped)?,
+                    ping_interval_ms(f.command.as_deref()),
+                ))
+            }
+            "pv" => pv_samples.extend(pv_samples_of(parse(f, &mut skipped)?, &b.dir, f)?),
             "jobstats" => {
                 let rank = match format {
                     Format::JobstatsJsonl => 0,
@@ -138,17 +190,20 @@ pub fn observe_bundle(b: &Bundle) -> Result<Observation, ReplayError> {
                 };
                 if rank < series_rank {
                     series_rank = rank;
-                    jobs = job_samples_of(b.parse_file(f)?, &b.dir, f)?;
+                    // Only the series used counts.
+                    series_skips.clear();
+                    jobs = job_samples_of(parse(f, &mut series_skips)?, &b.dir, f)?;
                 }
             }
             "jobinfo-completed" => {
-                completed = job_samples_of(b.parse_file(f)?, &b.dir, f)?
+                completed = job_samples_of(parse(f, &mut skipped)?, &b.dir, f)?
                     .into_iter()
                     .last();
             }
             _ => {}
         }
     }
+    skipped.extend(series_skips);
     let params: BTreeMap<String, (f64, Option<u64>)> = b
         .manifest
         .pvs
@@ -167,7 +222,9 @@ pub fn observe_bundle(b: &Bundle) -> Result<Observation, ReplayError> {
         }
         _ => None,
     };
-    Ok(assemble(jobs, completed, ping, pv_samples, &params))
+    let mut o = assemble(jobs, completed, ping, pv_samples, &params);
+    o.skipped = skipped;
+    Ok(o)
 }
 
 /// Measures loose files.
@@ -182,6 +239,18 @@ pub fn observe_files(files: &LooseFiles) -> Result<Observation, ReplayError> {
         Ok((name, text))
     };
     let entry = |p: &Path, text: &str, role: &str| -> Result<FileEntry, ReplayError> {
+        if text.trim().is_empty() {
+            return Err(TraceError::Empty {
+                file: p.display().to_string(),
+                expected: match role {
+                    "ping" => "a ping or fping log",
+                    "pv" => "a PV log (camonitor, Phoebus export, Archiver JSON or CSV)",
+                    _ => "job statistics (domjobinfo, a series, JSON lines, query-migrate)",
+                }
+                .into(),
+            }
+            .into());
+        }
         let format = crate::trace::detect_format(text).ok_or_else(|| ReplayError::Role {
             file: p.display().to_string(),
             message: "not a format migbench reads (ping, fping, camonitor, Phoebus, Archiver, domjobinfo, \
@@ -193,9 +262,13 @@ pub fn observe_files(files: &LooseFiles) -> Result<Observation, ReplayError> {
             format: format.name().to_string(),
             role: role.to_string(),
             command: None,
-            pv: None,
+            // Archiver CSV carries no PV name: a loose one is named after its file.
+            pv: (format == Format::ArchiverCsv)
+                .then(|| p.file_stem().map(|s| s.to_string_lossy().into_owned()))
+                .flatten(),
         })
     };
+    let mut skipped = Vec::new();
     let offset = files.utc_offset.unwrap_or(UtcOffset::UTC);
     let mut manifest_stub = crate::bundle::Manifest::empty();
     manifest_stub.bundle.timezone = Some(offset.to_string());
@@ -206,6 +279,7 @@ pub fn observe_files(files: &LooseFiles) -> Result<Observation, ReplayError> {
         let e = entry(p, &text, "jobstats")?;
         let parsed =
             crate::trace::bundle::parse_entry(&text, &name, &e, &manifest_stub, "command line")?;
+        count_skips(&mut skipped, &name, &parsed);
         let samples = job_samples_of(parsed, Path::new(""), &e)?;
         if samples.len() == 1 && samples[0].completed {
             completed = samples.into_iter().next();
@@ -226,19 +300,22 @@ pub fn observe_files(files: &LooseFiles) -> Result<Observation, ReplayError> {
         } else {
             crate::trace::bundle::parse_entry(&text, &name, &e, &manifest_stub, "command line")?
         };
+        count_skips(&mut skipped, &name, &parsed);
         pv_samples.extend(pv_samples_of(parsed, Path::new(""), &e)?);
     }
     let ping = match &files.ping {
         Some(p) => {
             let (name, text) = read(p)?;
             let e = entry(p, &text, "ping")?;
-            match crate::trace::bundle::parse_entry(
+            let parsed = crate::trace::bundle::parse_entry(
                 &text,
                 &name,
                 &e,
                 &manifest_stub,
                 "command line",
-            )? {
+            )?;
+            count_skips(&mut skipped, &name, &parsed);
+            match parsed {
                 Parsed::Ping(log) => Some((log, files.ping_interval_ms.unwrap_or(100.0))),
                 Parsed::Fping(mut f) => f
                     .hosts
@@ -254,13 +331,9 @@ pub fn observe_files(files: &LooseFiles) -> Result<Observation, ReplayError> {
         }
         None => None,
     };
-    Ok(assemble(
-        jobs,
-        completed,
-        ping,
-        pv_samples,
-        &files.pv_params,
-    ))
+    let mut o = assemble(jobs, completed, ping, pv_samples, &files.pv_params);
+    o.skipped = skipped;
+    Ok(o)
 }
 
 fn job_samples_of(p: Parsed, dir: &Path, f: &FileEntry) -> Result<Vec<JobSample>, ReplayError> {
@@ -387,6 +460,7 @@ fn assemble(
         pv: pvs,
         ping,
         outage_parts,
+        skipped: Vec::new(),
     }
 }
 

@@ -146,12 +146,14 @@ pub fn ping_outage(log: &PingLog, interval_ms: f64) -> PingOutage {
         };
     };
     // The footer counts probes that never showed up in the lines (no -O, or in flight at exit).
+    // iputils counts from 1; fping and BSD ping count from 0.
+    let first_seq = u64::from(min_seen > 0);
     let mut lo_seq = min_seen;
     let mut hi_seq = max_seen;
     if let Some(s) = &log.summary
         && s.transmitted > 0
     {
-        hi_seq = hi_seq.max(s.transmitted);
+        hi_seq = hi_seq.max(s.transmitted - 1 + first_seq);
         lo_seq = lo_seq.min(hi_seq.saturating_add(1).saturating_sub(s.transmitted));
     }
     let span = hi_seq.saturating_sub(lo_seq);
@@ -320,6 +322,31 @@ pub enum StallKind {
     ClientsCutOff,
     /// The IOC produced nothing: a gap in server stamps, or its clock stopped with it.
     IocStopped,
+}
+
+impl StallKind {
+    /// In words, as the reports say it: "IOC stopped", "clients cut off" or "no stall".
+    pub fn label(self) -> &'static str {
+        match self {
+            StallKind::None => "no stall",
+            StallKind::ClientsCutOff => "clients cut off",
+            StallKind::IocStopped => "IOC stopped",
+        }
+    }
+
+    /// What the label means, in one sentence.
+    pub fn meaning(self) -> &'static str {
+        match self {
+            StallKind::None => "no PV went without an update for more than 1.5 scan periods",
+            StallKind::ClientsCutOff => {
+                "the IOC's own (server) timestamps kept going while its clients received nothing: \
+                 the network cut them off, the IOC was not interrupted"
+            }
+            StallKind::IocStopped => {
+                "the IOC's own (server) timestamps have a gap too: the IOC itself stopped producing values"
+            }
+        }
+    }
 }
 
 /// What happened to one PV.
@@ -719,6 +746,36 @@ mod tests {
         let o = ping_outage(&ping::parse(&text, "p").unwrap(), 100.0);
         assert_eq!(o.lost, 3);
         assert_eq!(o.outage_ms_lo, 200.0);
+        assert_eq!(o.outage_ms_hi, Some(400.0));
+    }
+
+    #[test]
+    fn fping_counts_from_zero_without_a_phantom_probe() {
+        // fping -D -l -p 100: probes 0..9, 3..5 time out; the summary counts 10 sent.
+        let mut text = String::new();
+        for seq in 0..10i64 {
+            let t = T0 + seq * 100 * MS;
+            let line = if (3..=5).contains(&seq) {
+                format!(
+                    "[{}.{:05}] ioc : [{seq}], timed out (0.40 avg, 10% loss)\n",
+                    t / 1_000_000_000,
+                    (t % 1_000_000_000) / 10_000
+                )
+            } else {
+                format!(
+                    "[{}.{:05}] ioc : [{seq}], 64 bytes, 0.40 ms (0.40 avg, 0% loss)\n",
+                    t / 1_000_000_000,
+                    (t % 1_000_000_000) / 10_000
+                )
+            };
+            text.push_str(&line);
+        }
+        text.push_str("ioc : xmt/rcv/%loss = 10/7/30%, min/avg/max = 0.40/0.40/0.40\n");
+        let mut f = crate::trace::fping::parse(&text, "f").unwrap();
+        let o = ping_outage(&f.hosts.pop().unwrap(), 100.0);
+        assert_eq!(o.probes, 10);
+        assert_eq!(o.lost, 3);
+        assert_eq!(o.total_lost, 3);
         assert_eq!(o.outage_ms_hi, Some(400.0));
     }
 

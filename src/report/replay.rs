@@ -49,7 +49,8 @@ pub fn render(r: &Replay) -> String {
     }
     if let Some(op) = &o.outage_parts {
         s.push_str(&format!(
-            "  outage     {:.0} ms paused (job statistics) + {:.0}..{} ms for the network to find the guest again\n",
+            "  outage     {:.0} ms migration downtime (job statistics) + {:.0}..{} ms network reconvergence \
+             (the guest ran again but could not be reached)\n",
             op.downtime_ms,
             op.network_ms_lo,
             op.network_ms_hi.map_or("?".into(), |h| format!("{h:.0}"))
@@ -77,11 +78,25 @@ pub fn render(r: &Replay) -> String {
                 p.missed_values.map_or("-".into(), |m| m.to_string()),
                 ms(p.offset_before_ms),
                 ms(p.offset_after_ms),
-                format!("{:?}", p.stall_kind),
+                p.stall_kind.label().to_string(),
             ]);
         }
         s.push_str(&t.render());
-        s.push_str(&format!("  PVs say: {:?}\n", o.stall_kind));
+        s.push_str(&format!(
+            "  PVs say:   {}: {}\n",
+            o.stall_kind.label(),
+            o.stall_kind.meaning()
+        ));
+    }
+    for sk in &o.skipped {
+        s.push_str(&format!(
+            "  skipped    {} {} in {} (known tool noise: {}), first at line {}\n",
+            sk.count,
+            if sk.count == 1 { "line" } else { "lines" },
+            sk.file,
+            sk.reason,
+            sk.first_line
+        ));
     }
     if let Some(p) = &r.predicted {
         s.push_str(&format!(

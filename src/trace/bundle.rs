@@ -96,6 +96,22 @@ pub enum Parsed {
     QueryMigrate(query_migrate::QueryMigrateLog),
 }
 
+impl Parsed {
+    /// Lines the parser passed over as the tool's known noise.
+    pub fn skipped(&self) -> &[super::Skip] {
+        match self {
+            Parsed::Ping(x) => &x.skipped,
+            Parsed::Fping(x) => &x.skipped,
+            Parsed::Camonitor(x) => &x.skipped,
+            Parsed::Phoebus(x) => &x.skipped,
+            Parsed::DomjobinfoSeries(x) => &x.skipped,
+            Parsed::Jobstats(x) => &x.skipped,
+            Parsed::QueryMigrate(x) => &x.skipped,
+            Parsed::Archiver(_) | Parsed::Domjobinfo(_) => &[],
+        }
+    }
+}
+
 /// Parses `text` as `entry` of `manifest` says; `source` names the file in errors.
 pub fn parse_entry(
     text: &str,

@@ -61,10 +61,12 @@ pub enum TraceError {
         expected: String,
     },
     /// The text is recognisably another format than the one asked for.
-    #[error("{file}: expected {expected} but this looks like {detected}")]
+    #[error("{file}:{line}: expected {expected} but this looks like {detected}")]
     WrongFormat {
         /// File name.
         file: String,
+        /// 1-based line the parser stopped at (the first meaningful one).
+        line: usize,
         /// Format asked for.
         expected: String,
         /// Format the content looks like.
@@ -109,6 +111,7 @@ impl TraceError {
             TraceError::Syntax { line, .. }
             | TraceError::OutOfOrder { line, .. }
             | TraceError::NotText { line, .. }
+            | TraceError::WrongFormat { line, .. }
             | TraceError::MissingFile { line, .. } => Some(*line),
             _ => None,
         }

@@ -202,10 +202,11 @@ pub(crate) fn refine_error(text: &str, expected: Format, err: TraceError) -> Tra
             (Format::DomjobinfoSeries, Format::Domjobinfo)
                 | (Format::Domjobinfo, Format::DomjobinfoSeries)
         )
-        && let TraceError::Syntax { file, .. } = &err
+        && let TraceError::Syntax { file, line, .. } = &err
     {
         return TraceError::WrongFormat {
             file: file.clone(),
+            line: *line,
             expected: expected.name().to_owned(),
             detected: detected.name().to_owned(),
         };

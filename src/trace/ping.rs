@@ -479,7 +479,14 @@ pub fn parse(text: &str, source: &str) -> Result<PingLog, TraceError> {
                 });
                 None
             }
-            _ => return Err(TraceError::syntax(source, no, EXPECTED, line)),
+            _ => {
+                let e = TraceError::syntax(source, no, EXPECTED, line);
+                return Err(if meaningful == 0 {
+                    super::refine_error(text, super::Format::Ping, e)
+                } else {
+                    e
+                });
+            }
         };
         meaningful += 1;
         if let Some((raw, kind)) = event {

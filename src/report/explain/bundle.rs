@@ -37,8 +37,7 @@ fn plural(n: u64, one: &str, many: &str) -> String {
 fn kind(k: StallKind) -> &'static str {
     match k {
         StallKind::None => "within 1.5 scan periods",
-        StallKind::ClientsCutOff => "clients cut off",
-        StallKind::IocStopped => "IOC stopped",
+        k => k.label(),
     }
 }
 
