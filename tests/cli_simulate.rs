@@ -149,7 +149,7 @@ fn bad_scenarios_exit_2_naming_file_line_and_field() {
         Some("[guest]\nmemory_mib = 512\n[migration]\nmax_bandwidth_mib_s = \"1 Gbit/s\"\n"),
     );
     assert!(
-        e.contains("bad.toml:4: max_bandwidth_mib_s:") && e.contains("119.209"),
+        e.contains("bad.toml:4: migration.max_bandwidth_mib_s:") && e.contains("119.209"),
         "{e}"
     );
     let e = bad(
@@ -157,7 +157,7 @@ fn bad_scenarios_exit_2_naming_file_line_and_field() {
         Some("[guest]\nmemory_mib = 512\n[link]\nspeed = 5\n"),
     );
     assert!(
-        e.contains("bad.toml:4: speed: unknown field `speed`"),
+        e.contains("bad.toml:4: link.speed: unknown field `speed`"),
         "{e}"
     );
     let e = bad(&["simulate"], Some("\u{0}\u{1}binary garbage"));

@@ -83,7 +83,22 @@ fn render(e: &Evacuation) -> String {
         "downtime ms",
         "ping outage s",
     ]);
+    let done = |v: &migbench::whatif::evacuate::VmResult| {
+        matches!(
+            v.verdict,
+            migbench::model::Verdict::Converged | migbench::model::Verdict::ConvergedWithThrottle
+        )
+    };
     for v in &e.vms {
+        // A migration that never switches over has no downtime or outage to show.
+        let (downtime, outage) = if done(v) {
+            (
+                format!("{:.1}", v.downtime_ms),
+                format!("{:.2}", v.outage_ms / 1e3),
+            )
+        } else {
+            ("-".into(), "-".into())
+        };
         t.row(vec![
             (v.position + 1).to_string(),
             v.name.clone(),
@@ -91,21 +106,11 @@ fn render(e: &Evacuation) -> String {
             format!("{:.2}", v.end_ms / 1e3),
             format!("{:.0}", v.link_share_mbit_s),
             v.verdict.to_string(),
-            format!("{:.1}", v.downtime_ms),
-            format!("{:.2}", v.outage_ms / 1e3),
+            downtime,
+            outage,
         ]);
     }
-    let stuck = e
-        .vms
-        .iter()
-        .filter(|v| {
-            !matches!(
-                v.verdict,
-                migbench::model::Verdict::Converged
-                    | migbench::model::Verdict::ConvergedWithThrottle
-            )
-        })
-        .count();
+    let stuck = e.vms.iter().filter(|v| !done(v)).count();
     format!(
         "evacuation of {} VMs, {} at a time\n\n{}\nhost empty after {:.2} s{}\n",
         e.vms.len(),

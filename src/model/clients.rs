@@ -118,6 +118,7 @@ pub fn after_switchover(
         for j in 0..BEACON_PHASES {
             let b = beacon * j / BEACON_PHASES;
             let horizon = listen_from.saturating_add(BRIDGE_AGEING_NS);
+            let aged = stop.saturating_add(BRIDGE_AGEING_NS).max(listen_from);
             let candidates = [
                 first_frame(listen_from, announce.iter().map(|x| resume + x)),
                 if has_ioc {
@@ -135,17 +136,20 @@ pub fn after_switchover(
                 } else {
                     None
                 },
-                Some(stop + BRIDGE_AGEING_NS),
+                // Ageing floods the guest's frames again, but only through a port
+                // that forwards and once the guest runs: a pause longer than the
+                // ageing time ends before it can help.
+                Some(aged),
             ];
             let (kind, learnt) = candidates
                 .iter()
                 .enumerate()
                 .filter_map(|(k, t)| t.map(|t| (k, t)))
                 .min_by_key(|&(k, t)| (t, k))
-                .unwrap_or((3, stop + BRIDGE_AGEING_NS));
+                .unwrap_or((3, aged));
             taught_by[kind] += 1;
             let reach = learnt + n.reconverge_ns;
-            reach_after_resume.push((reach - resume) as f64);
+            reach_after_resume.push(reach.saturating_sub(resume) as f64);
             // Frames from the guest to its clients go through as soon as the port
             // forwards (switches know where the clients are); only the way back needed
             // learning. So the circuit resumes at the first send once the port forwards.
@@ -295,5 +299,19 @@ mod tests {
         // Forwarding 40 s after the stop: past EPICS_CA_CONN_TMO + echo timeout.
         let (_, pvs) = after_switchover(&params(Some(22)), 0, stop, stop + 22 * NS_PER_MS, 0.0);
         assert!(pvs[0].disconnect_share > 0.9);
+    }
+
+    #[test]
+    fn a_pause_longer_than_bridge_ageing_still_counts_whole() {
+        // Stop-and-copy of 30 min: the old port aged out long before the resume, so
+        // the first self-announce brings the guest back, right after the pause.
+        let stop = 10 * NS_PER_S;
+        let resume = stop + 1_800 * NS_PER_S;
+        let (a, pvs) = after_switchover(&params(None), 0, stop, resume, 0.0);
+        assert_eq!(a.outage_ns, resume - stop + NS_PER_MS);
+        assert_eq!(a.reachable_after_resume_ns, NS_PER_MS);
+        assert_eq!(a.cause, "self-announce");
+        assert!(pvs[0].stall_ns.min >= 1_800e9, "{:?}", pvs[0].stall_ns);
+        assert_eq!(pvs[0].disconnect_share, 1.0);
     }
 }

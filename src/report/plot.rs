@@ -133,7 +133,10 @@ pub fn sweep_svg(s: &Sweep, title: &str) -> PlotResult {
                     BLACK.stroke_width(2),
                 )))
                 .map_err(err)?
-                .label(format!("convergence boundary ({b})"))
+                .label(format!(
+                    "convergence boundary (no longer converges from {})",
+                    super::sweep::value(b)
+                ))
                 .legend(|(x, y)| {
                     PathElement::new(vec![(x, y - 6), (x, y + 6)], BLACK.stroke_width(2))
                 });
@@ -189,9 +192,12 @@ fn map_svg(s: &Sweep, title: &str) -> PlotResult {
             .x_label_formatter(&|i| {
                 col_vals
                     .get(*i)
-                    .map_or(String::new(), |v| format!("{v:.3}"))
+                    .map_or(String::new(), |&v| super::sweep::value(v))
             })
-            .y_label_formatter(&|i| rows.get(*i).map_or(String::new(), |v| format!("{v:.3}")))
+            .y_label_formatter(&|i| {
+                rows.get(*i)
+                    .map_or(String::new(), |&v| super::sweep::value(v))
+            })
             .draw()
             .map_err(err)?;
         chart
@@ -199,6 +205,30 @@ fn map_svg(s: &Sweep, title: &str) -> PlotResult {
                 let (r, c) = (k / cols.max(1), k % cols.max(1));
                 Rectangle::new([(c, r), (c + 1, r + 1)], verdict_color(p.verdict).filled())
             }))
+            .map_err(err)?;
+        // Which colour is which verdict: every verdict the map shows.
+        for v in [
+            Verdict::Converged,
+            Verdict::ConvergedWithThrottle,
+            Verdict::NeedsPostcopy,
+            Verdict::NeedsOffline,
+        ] {
+            if s.points.iter().any(|p| p.verdict == v) {
+                chart
+                    .draw_series(std::iter::empty::<Rectangle<(usize, usize)>>())
+                    .map_err(err)?
+                    .label(format!("region: {v}"))
+                    .legend(move |(x, y)| {
+                        Rectangle::new([(x, y - 5), (x + 20, y + 5)], verdict_color(v).filled())
+                    });
+            }
+        }
+        chart
+            .configure_series_labels()
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK)
+            .position(SeriesLabelPosition::UpperRight)
+            .draw()
             .map_err(err)?;
         root.present().map_err(err)?;
     }

@@ -363,10 +363,15 @@ pub fn render_run(r: &RunReport, params: &ModelParams, twin: Option<&Twin>) -> S
     lines.push((
         "alternatives".into(),
         format!(
-            "offline (stop and copy) downtime {:.2} s; post-copy downtime {:.1} ms with {:.2} s degraded",
+            "offline (stop and copy) downtime {:.2} s; post-copy downtime {:.1} ms with {:.2} s degraded{}",
             r.offline_downtime_ms / 1e3,
             r.postcopy_downtime_ms,
-            r.postcopy_degraded_ms / 1e3
+            r.postcopy_degraded_ms / 1e3,
+            if params.migration.postcopy_available {
+                ""
+            } else {
+                " (not available on these hosts: postcopy_available = false)"
+            }
         ),
     ));
     if let Some(t) = twin {

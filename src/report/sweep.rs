@@ -40,7 +40,7 @@ pub fn render(s: &Sweep, scenario: &str) -> String {
     );
     let mut t = Table::new(&header);
     for p in &s.points {
-        let mut row: Vec<String> = p.values.iter().map(|v| format!("{v}")).collect();
+        let mut row: Vec<String> = p.values.iter().map(|&v| value(v)).collect();
         let done = matches!(
             p.verdict,
             Verdict::Converged | Verdict::ConvergedWithThrottle
@@ -68,11 +68,29 @@ pub fn render(s: &Sweep, scenario: &str) -> String {
     out.push_str(&t.render());
     out.push('\n');
     if s.names.len() == 1 {
+        let name = &s.names[0];
         match s.boundary.first().copied().flatten() {
-            Some(b) => out.push_str(&format!(
-                "convergence boundary: pre-copy stops converging unthrottled at {} = {b}\n",
-                s.names[0]
-            )),
+            Some(b) => {
+                // The sweep only brackets the boundary: between the last point that
+                // converged and the first that did not.
+                let before = s
+                    .points
+                    .iter()
+                    .take_while(|p| p.values[0] != b)
+                    .last()
+                    .map(|p| p.values[0]);
+                out.push_str(&match before {
+                    Some(a) => format!(
+                        "convergence boundary: pre-copy stops converging unthrottled between {name} = {} and {}\n",
+                        value(a),
+                        value(b)
+                    ),
+                    None => format!(
+                        "convergence boundary: pre-copy does not converge unthrottled even at {name} = {} (the start of the range)\n",
+                        value(b)
+                    ),
+                })
+            }
             None => out.push_str("convergence boundary: none in range (converges everywhere)\n"),
         }
     } else {
@@ -94,14 +112,55 @@ fn map(s: &Sweep) -> String {
         "verdict map ({} down, {} across; . converged, t with throttle, P needs post-copy, X needs offline)\n",
         s.names[0], s.names[1]
     );
+    // Columns as wide as their value labels, so each mark sits under its value.
+    let heads: Vec<String> = cols.iter().map(|&c| value(c)).collect();
+    let head: Vec<String> = heads
+        .iter()
+        .map(|h| format!("{h:>w$}", w = h.len()))
+        .collect();
+    out.push_str(&format!("{:>12}  {}\n", "", head.join(" ")));
     for chunk in s.points.chunks(cols.len().max(1)) {
-        let label = chunk.first().map_or(0.0, |p| p.values[0]);
-        let marks: String = chunk
+        let label = chunk.first().map_or(String::new(), |p| value(p.values[0]));
+        let marks: Vec<String> = chunk
             .iter()
-            .map(|p| mark(p.verdict))
-            .collect::<Vec<_>>()
-            .join(" ");
-        out.push_str(&format!("{label:>12}  {marks}\n"));
+            .zip(&heads)
+            .map(|(p, h)| format!("{:>w$}", mark(p.verdict), w = h.len()))
+            .collect();
+        out.push_str(&format!("{label:>12}  {}\n", marks.join(" ")));
     }
     out
+}
+
+/// A varied value as people write it: whole numbers plain, others to six
+/// significant digits (`5333.33`, `0.125`, `22.6274`).
+pub fn value(x: f64) -> String {
+    if !x.is_finite() {
+        return format!("{x}");
+    }
+    if (x - x.round()).abs() < 1e-9 * x.abs().max(1.0) {
+        return format!("{}", x.round());
+    }
+    let digits = x.abs().log10().floor() as i32 + 1;
+    let decimals = (6 - digits).clamp(0, 15) as usize;
+    let s = format!("{x:.decimals$}");
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::value;
+
+    #[test]
+    fn values_read_as_written() {
+        assert_eq!(value(9000.0), "9000");
+        assert_eq!(value(16000.0 / 3.0), "5333.33");
+        assert_eq!(value(0.125), "0.125");
+        assert_eq!(value(22.627416997969522), "22.6274");
+        assert_eq!(value(0.0001234567), "0.000123457");
+        assert_eq!(value(-2.5), "-2.5");
+    }
 }

@@ -158,11 +158,34 @@ fn syntax_problem(text: &str, e: &toml::de::Error) -> Located {
         }
         _ => msg,
     };
+    // Name the field with its section, as range errors do (`link.speed`).
+    let field = match (key, line.and_then(|l| section_of_line(text, l))) {
+        (Some(k), Some(section)) => Some(format!("{section}.{k}")),
+        (key, _) => key,
+    };
     Located {
         line,
-        field: key,
+        field,
         message,
     }
+}
+
+/// The table (`link`, `workload.phases`) that 1-based `line` of `text` belongs to:
+/// the nearest `[...]` or `[[...]]` header above it; `None` at the top level.
+fn section_of_line(text: &str, line: usize) -> Option<String> {
+    text.lines()
+        .take(line.saturating_sub(1))
+        .filter_map(|l| {
+            let l = l.split('#').next().unwrap_or("").trim();
+            let inner = l.strip_prefix('[')?.strip_suffix(']')?;
+            let inner = inner.trim_start_matches('[').trim_end_matches(']').trim();
+            let header = !inner.is_empty()
+                && inner
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "_-. \"".contains(c));
+            header.then(|| inner.replace([' ', '"'], ""))
+        })
+        .last()
 }
 
 #[cfg(test)]
@@ -194,12 +217,12 @@ mod tests {
         );
         let e = err("[guest]\nmemory_mib = 512\n[link]\nbandwith_mbit_s = 5\n");
         assert!(
-            e.starts_with("s.toml:4: bandwith_mbit_s: unknown field `bandwith_mbit_s`"),
+            e.starts_with("s.toml:4: link.bandwith_mbit_s: unknown field `bandwith_mbit_s`"),
             "{e}"
         );
         let e = err("[guest]\nmemory_mib = 512\n[link]\nbandwidth_mbit_s = \"1 Gbit/s\"\n");
         assert!(
-            e.contains("s.toml:4: bandwidth_mbit_s:")
+            e.contains("s.toml:4: link.bandwidth_mbit_s:")
                 && e.contains("write `bandwidth_mbit_s = 1000`"),
             "{e}"
         );
@@ -212,6 +235,13 @@ mod tests {
         );
         let e = err("");
         assert!(e.contains("missing field `guest`"), "{e}");
+        let e = err("[guest]\nmemory_mib = 512\n[[workload.phases]]\nat_s = 1\nrate = 5\n");
+        assert!(
+            e.starts_with("s.toml:5: workload.phases.rate: unknown field `rate`"),
+            "{e}"
+        );
+        let e = err("name = 5\n[guest]\nmemory_mib = 512\n");
+        assert!(e.starts_with("s.toml:1: name: "), "{e}");
     }
 
     #[test]
