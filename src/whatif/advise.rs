@@ -167,9 +167,37 @@ pub fn advise(p: &ModelParams, seed: u64) -> Advice {
     }
 }
 
+/// EPICS_CA_CONN_TMO's default, ms: the pause after which clients of a guest with
+/// no PVs named would declare a disconnect.
+const CA_CONN_TMO_MS: f64 = 30_000.0;
+
+/// Whether the option makes CA clients declare a disconnect.
+fn cuts_clients(o: &Choice) -> bool {
+    if o.pvs.is_empty() {
+        o.downtime_ms > CA_CONN_TMO_MS
+    } else {
+        o.pvs.iter().any(|p| p.disconnect)
+    }
+}
+
 fn choose(opts: &[Choice]) -> (Strategy, String) {
     let [pre, ac, pc, off] = [&opts[0], &opts[1], &opts[2], &opts[3]];
-    if pre.completes {
+    // An option whose pause makes the CA clients declare a disconnect loses to one
+    // that spares them that.
+    let spared = opts
+        .iter()
+        .any(|o| o.available && o.completes && !cuts_clients(o));
+    let acceptable = |o: &Choice| o.available && o.completes && (!spared || !cuts_clients(o));
+    let pre_ok = acceptable(pre);
+    let pre_says = if pre.completes {
+        format!(
+            "pre-copy converges only with a {:.1} s pause, long enough for the CA clients to disconnect",
+            pre.downtime_ms / 1e3
+        )
+    } else {
+        "pre-copy does not converge".to_string()
+    };
+    if pre_ok {
         return (
             Strategy::Precopy,
             format!(
@@ -180,12 +208,12 @@ fn choose(opts: &[Choice]) -> (Strategy, String) {
         );
     }
     // Throttling below half the CPU keeps IOC scans on time; past that, scans stall.
-    let gentle = ac.completes && ac.max_throttle_pct <= 50.0;
-    if gentle || (ac.completes && !pc.available) {
+    let gentle = acceptable(ac) && ac.max_throttle_pct <= 50.0;
+    if gentle || (acceptable(ac) && !pc.available) {
         return (
             Strategy::AutoConverge,
             format!(
-                "pre-copy does not converge; auto-converge does with the guest throttled up to {:.0} % for {:.1} s \
+                "{pre_says}; auto-converge converges with the guest throttled up to {:.0} % for {:.1} s \
                  ({:.1} ms downtime){}",
                 ac.max_throttle_pct,
                 ac.degraded_ms / 1e3,
@@ -202,7 +230,7 @@ fn choose(opts: &[Choice]) -> (Strategy, String) {
         return (
             Strategy::Postcopy,
             format!(
-                "pre-copy does not converge{}; post-copy switches after the first pass with {:.1} ms downtime and \
+                "{pre_says}{}; post-copy switches after the first pass with {:.1} ms downtime and \
                  {:.1} s of page faults over the network (a network failure then loses the guest)",
                 if ac.completes {
                     format!(
@@ -259,5 +287,30 @@ mod tests {
             1,
         );
         assert_ne!(a.recommended, Strategy::Postcopy, "{}", a.reason);
+    }
+
+    #[test]
+    fn a_precopy_pause_that_disconnects_clients_loses_to_postcopy() {
+        // A 60 s downtime limit on a 10 Mbit/s link: pre-copy converges, but with a
+        // pause past EPICS_CA_CONN_TMO; post-copy pauses for the device state only.
+        let t = "[guest]\nmemory_mib = 256\n[workload]\nzero_fraction = 0.5\nwws_mib = 64\nhot_writes_per_s = 20000\n\
+                 [link]\nbandwidth_mbit_s = 10\n[migration]\ndowntime_limit_ms = 60000\npostcopy_available = true\n";
+        let a = advise(&params(t), 1);
+        assert!(a.options[0].completes, "{}", a.reason);
+        assert!(
+            a.options[0].downtime_ms > 30_000.0,
+            "{}",
+            a.options[0].downtime_ms
+        );
+        assert_eq!(a.recommended, Strategy::Postcopy, "{}", a.reason);
+        assert!(a.reason.contains("converges only with a"), "{}", a.reason);
+        // A smaller working set, a pause the clients ride out: pre-copy as before.
+        let a = advise(&params(&t.replace("wws_mib = 64", "wws_mib = 16")), 1);
+        assert!(
+            a.options[0].downtime_ms < 30_000.0,
+            "{}",
+            a.options[0].downtime_ms
+        );
+        assert_eq!(a.recommended, Strategy::Precopy, "{}", a.reason);
     }
 }
