@@ -140,6 +140,8 @@ pub struct Migration {
     pub postcopy: Postcopy,
     /// Whether post-copy is available at all (QEMU >= 2.5 with userfaultfd).
     pub postcopy_available: bool,
+    /// Whether auto-converge is available at all (QEMU >= 1.6).
+    pub auto_converge_available: bool,
     /// Give up (or force post-copy) after this long; `None` = model horizon.
     pub completion_timeout_ns: Option<Nanos>,
     /// Time from the migrate call to the first page sent (connect, setup, bitmap).

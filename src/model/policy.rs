@@ -157,6 +157,7 @@ mod tests {
             throttle_trigger_pct: 50.0,
             postcopy: Postcopy::Off,
             postcopy_available: true,
+            auto_converge_available: true,
             completion_timeout_ns: None,
             setup_ns: 0,
         }

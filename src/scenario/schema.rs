@@ -145,6 +145,9 @@ pub struct MigrationSection {
     pub postcopy_after_passes: Option<u32>,
     /// Whether post-copy is possible at all (default true; false for QEMU < 2.5).
     pub postcopy_available: Option<bool>,
+    /// Whether auto-converge is possible at all (default true; false for QEMU < 1.6,
+    /// such as qemu-kvm 0.12).
+    pub auto_converge_available: Option<bool>,
     /// Give up after this many seconds (default: 10 min or 20 full passes).
     pub completion_timeout_s: Option<f64>,
     /// From the migrate call to the first page, ms (default 50).

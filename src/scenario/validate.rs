@@ -424,6 +424,13 @@ pub fn to_params(f: &ScenarioFile) -> Result<ModelParams, Vec<FieldProblem>> {
         "ms",
     );
     let postcopy_available = m.postcopy_available.unwrap_or(true);
+    let auto_converge_available = m.auto_converge_available.unwrap_or(true);
+    if m.auto_converge.unwrap_or(false) && !auto_converge_available {
+        c.problem(
+            "migration.auto_converge",
+            "auto-converge is requested but auto_converge_available = false".into(),
+        );
+    }
     let postcopy = if m.postcopy.unwrap_or(false) {
         if !postcopy_available {
             c.problem(
@@ -622,6 +629,7 @@ pub fn to_params(f: &ScenarioFile) -> Result<ModelParams, Vec<FieldProblem>> {
             throttle_trigger_pct: trigger,
             postcopy,
             postcopy_available,
+            auto_converge_available,
             completion_timeout_ns: timeout.map(s_to_ns),
             setup_ns: ms_to_ns(setup),
         },

@@ -150,7 +150,12 @@ pub fn advise(p: &ModelParams, seed: u64) -> Advice {
 
     let options = vec![
         option(Strategy::Precopy, true, &o_pre, 0),
-        option(Strategy::AutoConverge, true, &o_ac, o_ac.guest.throttled_ns),
+        option(
+            Strategy::AutoConverge,
+            p.migration.auto_converge_available,
+            &o_ac,
+            o_ac.guest.throttled_ns,
+        ),
         option(
             Strategy::Postcopy,
             pc_ok,
@@ -232,7 +237,9 @@ fn choose(opts: &[Choice]) -> (Strategy, String) {
             format!(
                 "{pre_says}{}; post-copy switches after the first pass with {:.1} ms downtime and \
                  {:.1} s of page faults over the network (a network failure then loses the guest)",
-                if ac.completes {
+                if !ac.available {
+                    ", auto-converge is not available here".into()
+                } else if ac.completes {
                     format!(
                         " and auto-converge needs {:.0} % throttle",
                         ac.max_throttle_pct
@@ -248,8 +255,17 @@ fn choose(opts: &[Choice]) -> (Strategy, String) {
     (
         Strategy::Offline,
         format!(
-            "pre-copy and auto-converge do not converge and post-copy is not available: stop and copy, \
-             {:.2} s of downtime",
+            "{pre_says}; auto-converge {}; post-copy {}: stop and copy, {:.2} s of downtime",
+            if ac.available {
+                "does not converge"
+            } else {
+                "is not available here"
+            },
+            if pc.available {
+                "does not complete"
+            } else {
+                "is not available here"
+            },
             off.downtime_ms / 1e3
         ),
     )
@@ -304,6 +320,15 @@ mod tests {
         );
         assert_eq!(a.recommended, Strategy::Postcopy, "{}", a.reason);
         assert!(a.reason.contains("converges only with a"), "{}", a.reason);
+        // Hosts without auto-converge: it is offered but not available.
+        let a = advise(
+            &params(&t.replace(
+                "[migration]\n",
+                "[migration]\nauto_converge_available = false\n",
+            )),
+            1,
+        );
+        assert!(!a.options[1].available && !a.options[1].completes);
         // A smaller working set, a pause the clients ride out: pre-copy as before.
         let a = advise(&params(&t.replace("wws_mib = 64", "wws_mib = 16")), 1);
         assert!(
