@@ -69,16 +69,17 @@ pub struct WorkloadSection {
     pub resident_mib: Option<f64>,
     /// Share of one vCPU the writing work keeps busy at its rate, % (0, 100]. Without
     /// `hot_writes_per_s` it sets that rate: `cpu_load_pct / 100 x page_writes_per_cpu_s`.
-    /// Under auto-converge a workload that needs little CPU keeps its pace until the
-    /// throttle leaves it less than it needs (default: from `page_writes_per_cpu_s`,
-    /// else 100: the writes fall with the throttle as 1 - throttle).
+    /// Under auto-converge a workload that needs little CPU and makes up missed work
+    /// (`catch_up_ms`) keeps its pace until the throttle leaves it less than it needs
+    /// (default: from `page_writes_per_cpu_s`, else 100: CPU-bound).
     pub cpu_load_pct: Option<f64>,
     /// Page writes one fully busy vCPU makes with this workload, writes/s (default:
     /// the calibrated model's figure, else unknown).
     pub page_writes_per_cpu_s: Option<f64>,
     /// How much overdue work the workload makes up after a stall (a vCPU throttled or
-    /// paused), ms (default: all of it). The lab's dirtier makes up 100 ms; an EPICS
-    /// periodic scan does not make up skipped scans.
+    /// paused), ms (default 0: what falls due while the vCPU sleeps is skipped, as an
+    /// EPICS periodic scan skips missed scans; then the writes fall as 1 - throttle
+    /// whatever the CPU load). The lab's dirtier makes up 100 ms.
     pub catch_up_ms: Option<f64>,
     /// Guest disk writes, KiB/s (informational; default 0).
     pub disk_writes_kib_s: Option<f64>,

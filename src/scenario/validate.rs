@@ -226,15 +226,13 @@ pub fn to_params(f: &ScenarioFile) -> Result<ModelParams, Vec<FieldProblem>> {
             "page writes/s",
         ),
     };
-    let catch_up_ns = w.catch_up_ms.map(|_| {
-        ms_to_ns(c.value(
-            "workload.catch_up_ms",
-            w.catch_up_ms,
-            0.0,
-            closed(0.0, 1e7),
-            "ms",
-        ))
-    });
+    let catch_up_ns = Some(ms_to_ns(c.value(
+        "workload.catch_up_ms",
+        w.catch_up_ms,
+        0.0,
+        closed(0.0, 1e7),
+        "ms",
+    )));
     let cold = c.value(
         "workload.cold_writes_per_s",
         w.cold_writes_per_s,
