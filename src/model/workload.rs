@@ -75,8 +75,9 @@ pub fn expected_writes(w: &Workload, t0: Nanos, t1: Nanos, throttle_pct: f64) ->
 /// sleeps the rest. A workload that needs `cpu_demand` of the vCPU at its rate and
 /// paces itself by the clock does, per cycle, what falls due unless the slice is too
 /// short for it (`slice / cpu_demand` of work) or the backlog exceeds what it makes up
-/// after a stall (`slice + catch_up`). A CPU-bound workload (`cpu_demand` 1, all made
-/// up) keeps `1 - throttle`, which is the premise of QEMU's auto-converge.
+/// after a stall (`slice + catch_up`). A CPU-bound workload (`cpu_demand` 1), and one
+/// that makes up nothing (`catch_up` 0), keep `1 - throttle`: the premise of QEMU's
+/// auto-converge.
 pub fn throttle_keep(throttle_pct: f64, cpu_demand: f64, catch_up_ns: Option<Nanos>) -> f64 {
     if throttle_pct <= 0.0 {
         return 1.0;
@@ -175,6 +176,8 @@ mod tests {
         // CPU-bound: QEMU's premise.
         assert!((throttle_keep(40.0, 1.0, None) - 0.6).abs() < 1e-12);
         assert_eq!(throttle_keep(0.0, 1.0, Some(0)), 1.0);
+        // Nothing made up: what falls due while the vCPU sleeps is skipped.
+        assert!((throttle_keep(40.0, 0.01, Some(0)) - 0.6).abs() < 1e-12);
         // Needs 5 % of the vCPU: full pace up to 95 % throttle, then the slice limits.
         assert!((throttle_keep(90.0, 0.05, None) - 1.0).abs() < 1e-12);
         assert!((throttle_keep(99.0, 0.05, None) - 0.2).abs() < 1e-9);
