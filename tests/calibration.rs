@@ -10,7 +10,8 @@ use migbench::bundle::Bundle;
 use migbench::calibrate::validate::{leave_one_out, validate};
 use migbench::calibrate::{ModelFile, Run, fit::fit};
 use std::path::Path;
-use std::process::Command;
+mod cli_support;
+use cli_support::{migbench, stdout_ok};
 
 fn runs() -> Vec<Run> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("traces");
@@ -150,17 +151,8 @@ fn committed_model_is_what_fit_gives() {
 
 #[test]
 fn validate_and_fit_cli_report_the_figures() {
-    let out = Command::new(env!("CARGO_BIN_EXE_migbench"))
-        .args(["validate", "models/lab-tcg.toml", "traces/", "--json"])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let out = stdout_ok(&["validate", "models/lab-tcg.toml", "traces/", "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     for k in [
         "total_time_mape",
         "bytes_mape",
@@ -169,11 +161,7 @@ fn validate_and_fit_cli_report_the_figures() {
     ] {
         assert!(v[k].is_number(), "{k} missing");
     }
-    let out = Command::new(env!("CARGO_BIN_EXE_migbench"))
-        .args(["fit", "scenarios", "-o", "/nonexistent/x.toml"])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .unwrap();
+    let out = migbench(&["fit", "scenarios", "-o", "/nonexistent/x.toml"]);
     assert_eq!(
         out.status.code(),
         Some(2),

@@ -4,25 +4,9 @@
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
-fn migbench(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_migbench"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("run migbench")
-}
-
-fn stdout_ok(args: &[&str]) -> String {
-    let out = migbench(args);
-    assert!(
-        out.status.success(),
-        "migbench {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("utf-8 output")
-}
+mod cli_support;
+use cli_support::{migbench, stdout_ok};
 
 /// A fresh scratch directory for one test.
 fn scratch(name: &str) -> PathBuf {

@@ -2,25 +2,9 @@
 //! scenarios, and clear errors with exit status 2 on bad input.
 
 use std::path::Path;
-use std::process::{Command, Output};
 
-fn migbench(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_migbench"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("run migbench")
-}
-
-fn stdout_ok(args: &[&str]) -> String {
-    let out = migbench(args);
-    assert!(
-        out.status.success(),
-        "migbench {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("utf-8 output")
-}
+mod cli_support;
+use cli_support::{migbench, stdout_ok};
 
 fn json(args: &[&str]) -> serde_json::Value {
     serde_json::from_str(&stdout_ok(args)).expect("valid JSON")

@@ -1,30 +1,13 @@
 //! `migbench sweep` and `migbench advise` on the shipped scenarios: snapshots of what
 //! users read, the SVG plot, and errors for bad specs.
 
-use std::process::{Command, Output};
-
-fn migbench(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_migbench"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("run migbench")
-}
-
-fn ok(args: &[&str]) -> String {
-    let out = migbench(args);
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("utf-8")
-}
+mod cli_support;
+use cli_support::{migbench, stdout_ok};
 
 #[test]
 fn sweep_of_the_heavy_cpu_scenario() {
     let svg = std::env::temp_dir().join(format!("migbench-sweep-{}.svg", std::process::id()));
-    let text = ok(&[
+    let text = stdout_ok(&[
         "sweep",
         "scenarios/ihep-heavy-cpu.toml",
         "--vary",
@@ -46,7 +29,7 @@ fn sweep_of_the_heavy_cpu_scenario() {
 
 #[test]
 fn sweep_map_of_two_parameters() {
-    let text = ok(&[
+    let text = stdout_ok(&[
         "sweep",
         "scenarios/non-converging.toml",
         "--vary",
@@ -55,7 +38,7 @@ fn sweep_map_of_two_parameters() {
         "max_bandwidth=16..112:4",
     ]);
     insta::assert_snapshot!("sweep_non_converging_map", text);
-    let v: serde_json::Value = serde_json::from_str(&ok(&[
+    let v: serde_json::Value = serde_json::from_str(&stdout_ok(&[
         "sweep",
         "scenarios/non-converging.toml",
         "--vary",
@@ -72,18 +55,22 @@ fn sweep_map_of_two_parameters() {
 #[test]
 fn advise_on_the_shipped_scenarios() {
     for s in ["ihep-epics-demo", "ihep-heavy-cpu", "non-converging"] {
-        let text = ok(&["advise", &format!("scenarios/{s}.toml")]);
+        let text = stdout_ok(&["advise", &format!("scenarios/{s}.toml")]);
         insta::assert_snapshot!(format!("advise_{s}"), text);
     }
-    let v: serde_json::Value =
-        serde_json::from_str(&ok(&["advise", "scenarios/non-converging.toml", "--json"])).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&stdout_ok(&[
+        "advise",
+        "scenarios/non-converging.toml",
+        "--json",
+    ]))
+    .unwrap();
     assert_eq!(v["recommended"], "postcopy");
     assert_eq!(v["options"].as_array().unwrap().len(), 4);
 }
 
 #[test]
 fn advise_from_a_measured_dirty_rate() {
-    let text = ok(&[
+    let text = stdout_ok(&[
         "advise",
         "--measured-dirty-rate",
         "20000",
@@ -145,7 +132,7 @@ fn bad_what_if_input_exits_2() {
 
 #[test]
 fn evacuation_of_a_host() {
-    let text = ok(&[
+    let text = stdout_ok(&[
         "evacuate",
         "scenarios/ihep-epics-demo.toml",
         "scenarios/non-converging.toml",
@@ -157,7 +144,7 @@ fn evacuation_of_a_host() {
         "smallest-first",
     ]);
     insta::assert_snapshot!("evacuate_mixed_two_at_a_time", text);
-    let v: serde_json::Value = serde_json::from_str(&ok(&[
+    let v: serde_json::Value = serde_json::from_str(&stdout_ok(&[
         "evacuate",
         "scenarios/ihep-epics-demo.toml",
         "--copies",

@@ -1,15 +1,8 @@
 //! Replays of real recorded bundles: the regression tests of what migbench measures
 //! from raw files and predicts for them (with the model calibrated on traces/).
 
-use std::process::{Command, Output};
-
-fn migbench(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_migbench"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("run migbench")
-}
+mod cli_support;
+use cli_support::migbench;
 
 fn replay_json(bundle: &str) -> serde_json::Value {
     let out = migbench(&["replay", bundle, "--model", "models/lab-tcg.toml", "--json"]);
