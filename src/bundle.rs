@@ -187,7 +187,23 @@ pub enum BundleError {
     },
 }
 
+/// A number (TOML float or integer) from a free-form section.
+fn table_number(t: Option<&toml::Table>, key: &str) -> Option<f64> {
+    t?.get(key)
+        .and_then(|v| v.as_float().or_else(|| v.as_integer().map(|i| i as f64)))
+}
+
 impl Manifest {
+    /// A number from `[probe]`, when the run's probe measured it.
+    pub fn probe_number(&self, key: &str) -> Option<f64> {
+        table_number(self.probe.as_ref(), key)
+    }
+
+    /// A number from `[lab]`, when the recorder wrote it.
+    pub fn lab_number(&self, key: &str) -> Option<f64> {
+        table_number(self.lab.as_ref(), key)
+    }
+
     /// A manifest with nothing in it, for files read without one.
     pub fn empty() -> Self {
         Self {
@@ -309,10 +325,7 @@ impl Bundle {
     /// probe measured it (`[probe] dirtier_max_writes_per_s`).
     pub fn probed_writes_per_cpu_s(&self) -> Option<f64> {
         self.manifest
-            .probe
-            .as_ref()?
-            .get("dirtier_max_writes_per_s")
-            .and_then(|v| v.as_float().or_else(|| v.as_integer().map(|i| i as f64)))
+            .probe_number("dirtier_max_writes_per_s")
             .filter(|x| x.is_finite() && *x > 0.0)
     }
 

@@ -35,16 +35,9 @@ impl Run {
         let obs = observe_bundle(b)?;
         let Some(job) = obs.job else { return Ok(None) };
         let m = &b.manifest;
-        let probe_mbit_s = m
-            .probe
-            .as_ref()
-            .and_then(|p| p.get("tcp_mbit_s_8k_128b"))
-            .and_then(|v| v.as_float().or_else(|| v.as_integer().map(|i| i as f64)));
+        let probe_mbit_s = m.probe_number("tcp_mbit_s_8k_128b");
         let nfs_rtt_ms = m
-            .lab
-            .as_ref()
-            .and_then(|l| l.get("nfs_rtt_measured_ms"))
-            .and_then(|v| v.as_float().or_else(|| v.as_integer().map(|i| i as f64)))
+            .lab_number("nfs_rtt_measured_ms")
             .filter(|_| m.storage.kind.as_deref() == Some("nfs"));
         Ok(Some(Self {
             name: m.bundle.name.clone(),
