@@ -141,21 +141,15 @@ pub fn sweep_svg(s: &Sweep, title: &str) -> PlotResult {
                     PathElement::new(vec![(x, y - 6), (x, y + 6)], BLACK.stroke_width(2))
                 });
         }
-        for v in [
-            Verdict::ConvergedWithThrottle,
-            Verdict::NeedsPostcopy,
-            Verdict::NeedsOffline,
-        ] {
-            if s.points.iter().any(|p| p.verdict == v) {
-                chart
-                    .draw_series(std::iter::empty::<Rectangle<(f64, f64)>>())
-                    .map_err(err)?
-                    .label(format!("region: {v}"))
-                    .legend(move |(x, y)| {
-                        Rectangle::new([(x, y - 5), (x + 20, y + 5)], verdict_color(v).filled())
-                    });
-            }
-        }
+        verdict_legend(
+            &mut chart,
+            s,
+            &[
+                Verdict::ConvergedWithThrottle,
+                Verdict::NeedsPostcopy,
+                Verdict::NeedsOffline,
+            ],
+        )?;
         chart
             .configure_series_labels()
             .background_style(WHITE.mix(0.85))
@@ -166,6 +160,32 @@ pub fn sweep_svg(s: &Sweep, title: &str) -> PlotResult {
         root.present().map_err(err)?;
     }
     Ok(svg)
+}
+
+/// Legend entries for the verdict regions among `verdicts` that the sweep shows.
+fn verdict_legend<'a, X, Y>(
+    chart: &mut ChartContext<'a, SVGBackend<'a>, Cartesian2d<X, Y>>,
+    s: &Sweep,
+    verdicts: &[Verdict],
+) -> Result<(), String>
+where
+    X: Ranged,
+    Y: Ranged,
+    X::ValueType: 'static,
+    Y::ValueType: 'static,
+{
+    for &v in verdicts {
+        if s.points.iter().any(|p| p.verdict == v) {
+            chart
+                .draw_series(std::iter::empty::<Rectangle<(X::ValueType, Y::ValueType)>>())
+                .map_err(err)?
+                .label(format!("region: {v}"))
+                .legend(move |(x, y)| {
+                    Rectangle::new([(x, y - 5), (x + 20, y + 5)], verdict_color(v).filled())
+                });
+        }
+    }
+    Ok(())
 }
 
 fn map_svg(s: &Sweep, title: &str) -> PlotResult {
@@ -207,22 +227,16 @@ fn map_svg(s: &Sweep, title: &str) -> PlotResult {
             }))
             .map_err(err)?;
         // Which colour is which verdict: every verdict the map shows.
-        for v in [
-            Verdict::Converged,
-            Verdict::ConvergedWithThrottle,
-            Verdict::NeedsPostcopy,
-            Verdict::NeedsOffline,
-        ] {
-            if s.points.iter().any(|p| p.verdict == v) {
-                chart
-                    .draw_series(std::iter::empty::<Rectangle<(usize, usize)>>())
-                    .map_err(err)?
-                    .label(format!("region: {v}"))
-                    .legend(move |(x, y)| {
-                        Rectangle::new([(x, y - 5), (x + 20, y + 5)], verdict_color(v).filled())
-                    });
-            }
-        }
+        verdict_legend(
+            &mut chart,
+            s,
+            &[
+                Verdict::Converged,
+                Verdict::ConvergedWithThrottle,
+                Verdict::NeedsPostcopy,
+                Verdict::NeedsOffline,
+            ],
+        )?;
         chart
             .configure_series_labels()
             .background_style(WHITE.mix(0.85))
