@@ -6,7 +6,9 @@
 # forward delays plus off, and auto-converge at three dirty rates. Bundles that exist
 # already are skipped, so an interrupted set can be resumed.
 #
-# usage: lab/calib-set.sh [--only REGEX] [--list] [OUT_DIR]   (default OUT_DIR: traces/)
+# usage: lab/calib-set.sh [--only REGEX] [--tag TAG] [--list] [OUT_DIR]
+#   (default OUT_DIR: traces/; --tag TAG records a repeat of the set, each bundle named
+#   <name>-TAG, e.g. --tag q2 for a second recording on a quiet host)
 # Environment: as for up.sh/record.sh (LAB, LAB_NS_PREFIX, ...), plus
 #   CAL_MAX_LOAD (default 4.0): before each run, wait while the 1-minute load average of
 #                the machine is above this (others' jobs perturb TCG timing) ...
@@ -18,10 +20,11 @@ set -eu
 . "$(dirname "$0")/lib.sh"
 need_root
 
-ONLY= LIST=no OUT=
+ONLY= LIST=no OUT= TAG=
 while [ $# -gt 0 ]; do
     case $1 in
     --only) ONLY=$2; shift ;;
+    --tag) TAG=$2; shift ;;
     --list) LIST=yes ;;
     -h|--help) sed -n '2,/^set -eu/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) die "unknown option $1" ;;
@@ -79,6 +82,7 @@ mkdir -p "$OUT"
 ok=0 bad=0 skipped=0
 while read -r storage name opts; do
     [ -n "$name" ] || continue
+    [ -z "$TAG" ] || name=$name-$TAG
     if [ -n "$ONLY" ] && ! [[ $name =~ $ONLY ]]; then continue; fi
     if [ $LIST = yes ]; then echo "$storage $name $opts"; continue; fi
     if [ -e "$OUT/$name/trace.toml" ]; then log "$name exists: skipped"; skipped=$((skipped + 1)); continue; fi
