@@ -48,12 +48,12 @@ fn committed_model_replays_every_bundle() {
     assert_eq!(s.verdict_accuracy, 1.0, "a convergence verdict is wrong");
     assert!(s.bytes_mape <= 5.0, "bytes MAPE {:.2} %", s.bytes_mape);
     assert!(
-        s.total_time_mape <= 10.0,
+        s.total_time_mape <= 7.0,
         "total time MAPE {:.2} %",
         s.total_time_mape
     );
     assert!(
-        s.downtime_mae_ms <= 70.0,
+        s.downtime_mae_ms <= 35.0,
         "downtime MAE {:.1} ms",
         s.downtime_mae_ms
     );
@@ -78,6 +78,12 @@ fn held_out_runs_are_predicted() {
         s.total_time_mape <= 8.5,
         "held-out total time MAPE {:.2} %",
         s.total_time_mape
+    );
+    // The pause: 60 ms mean error before the top-of-RAM pages were modelled, 28 ms after.
+    assert!(
+        s.downtime_mae_ms <= 35.0,
+        "held-out downtime MAE {:.1} ms",
+        s.downtime_mae_ms
     );
 }
 

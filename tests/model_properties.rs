@@ -275,3 +275,37 @@ fn postcopy_after_first_pass_finishes_what_precopy_cannot() {
         o.downtime.guest_ns
     );
 }
+
+/// The first pass ends on the guest's top non-zero pages: while they are below the
+/// threshold, an idle guest sends them with the guest paused (QEMU checks the pending
+/// bytes while the pass runs); above it, only what is left when it falls under.
+#[test]
+fn an_idle_guest_pauses_with_its_top_pages() {
+    let idle = |top_mib: f64, cap: u32| {
+        params(&format!(
+            "[guest]\nmemory_mib = 512\n[workload]\nzero_fraction = 0.7\ntop_nonzero_mib = {top_mib}\n\
+             [link]\nbandwidth_mbit_s = 1000\n[migration]\nmax_bandwidth_mib_s = {cap}\n\
+             downtime_limit_ms = 300\n"
+        ))
+    };
+    let final_mib = |p: &ModelParams| {
+        let o = simulate(p, 1);
+        assert!(o.completed);
+        let last = o.passes.last().unwrap();
+        assert!(last.stop_and_copy);
+        last.normal_pages as f64 * 4096.0 / 1048576.0
+    };
+    // Without top pages an idle guest pauses with nothing left to send.
+    assert_eq!(final_mib(&idle(0.0, 64)), 0.0);
+    // 12 MiB at the top, threshold 64 MiB/s x 300 ms = 19.2 MiB: sent while paused,
+    // less what the window that crossed the threshold already sent.
+    let twelve = final_mib(&idle(12.0, 64));
+    assert!((5.0..=12.0).contains(&twelve), "{twelve} MiB");
+    // At 32 MiB/s the threshold is 9.6 MiB: at most that is left for the pause.
+    let capped = final_mib(&idle(12.0, 32));
+    assert!(capped > 0.0 && capped <= 9.6, "{capped} MiB");
+    // The top pages are part of the non-zero memory: the bytes sent do not change.
+    let (a, b) = (simulate(&idle(0.0, 64), 1), simulate(&idle(12.0, 64), 1));
+    let rel = (a.bytes_sent as f64 - b.bytes_sent as f64).abs() / a.bytes_sent as f64;
+    assert!(rel < 0.01, "{} vs {}", a.bytes_sent, b.bytes_sent);
+}

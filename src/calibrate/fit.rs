@@ -44,9 +44,11 @@ pub fn fit(runs: &[Run], name: &str, today: &str) -> Result<ModelFile, String> {
             reconverge_ms: Estimate::assumed(1.0),
         },
     };
+    model.guest.top_nonzero_mib = fit_top_nonzero(&done, &model);
     model.switchover = fit_switchover(&done, &model)?;
     model.workload = fit_writes(&done, &model);
     model.network = fit_network(&done);
+    fit_setup(&done, &mut model)?;
     Ok(model)
 }
 
@@ -66,10 +68,11 @@ fn provenance(runs: &[Run], name: &str, today: &str) -> Provenance {
         libvirt_versions: uniq(&|r| r.libvirt.clone()),
         accel: uniq(&|r| r.accel.clone()),
         notes: vec![
-            "Fitted by `migbench fit`: guest footprint by least squares on memory size, stream overhead and \
-             link efficiency as means, sender and set-up costs by least squares on the link probe's free-CPU \
-             figure, switchover by least squares on the measured NFS round trip, write efficiency per run by \
-             simulation."
+            "Fitted by `migbench fit`: guest footprint by least squares on memory size, the top non-zero \
+             memory by simulating the final pass of runs that write nothing, stream overhead and link \
+             efficiency as means, zero-page scanning by least squares on the link probe's free-CPU figure, \
+             switchover by least squares on the measured NFS round trip, write efficiency per run by \
+             simulation, set-up by least squares of the observed time less the simulated one."
                 .to_string(),
         ],
     }
@@ -105,12 +108,14 @@ fn fit_guest(done: &[&Run]) -> Result<GuestFit, String> {
         Ok(GuestFit {
             baseline_nonzero_mib: b[0],
             baseline_nonzero_per_mib: b[1],
+            top_nonzero_mib: Estimate::assumed(0.0),
         })
     } else {
         let m = mean(&y).ok_or("guest footprint: no run reports its page counts")?;
         Ok(GuestFit {
             baseline_nonzero_mib: m,
             baseline_nonzero_per_mib: Estimate::assumed(0.0),
+            top_nonzero_mib: Estimate::assumed(0.0),
         })
     }
 }
@@ -207,6 +212,83 @@ fn fit_host(done: &[&Run], efficiency: f64) -> Result<HostFit, String> {
         setup_ms_cpu: b[1],
         setup_ms_nfs: b.get(3).copied().unwrap_or(Estimate::assumed(0.0)),
     })
+}
+
+/// The non-zero memory at the top of RAM, from the stop-and-copy pass of runs that
+/// write nothing: per run, the size whose simulation sends the observed final pass
+/// (bisection; the final pass grows with it until it reaches QEMU's threshold).
+/// Runs whose final pass is at the threshold only bound it from below and are left out.
+fn fit_top_nonzero(done: &[&Run], model: &ModelFile) -> Estimate {
+    const MAX_MIB: f64 = 64.0;
+    let mut tops = Vec::new();
+    for r in done.iter().filter(|r| r.writes_per_s() == 0.0) {
+        let Some(obs) = r.job.final_pass_bytes.filter(|&b| b > 0) else {
+            continue;
+        };
+        let final_bytes = |top_mib: f64| {
+            let mut f = model.fill(&r.file, r.probe_mbit_s, r.nfs_rtt_ms);
+            f.workload.top_nonzero_mib = Some(top_mib);
+            let p = scenario::from_file(&f).ok()?;
+            let o = simulate(&p, 1);
+            let last = o.passes.last().filter(|ps| ps.stop_and_copy)?;
+            Some(last.bytes_sent as f64)
+        };
+        let Some(plateau) = final_bytes(MAX_MIB) else {
+            continue;
+        };
+        if obs as f64 > 0.9 * plateau {
+            continue;
+        }
+        let (mut lo, mut hi) = (0.0, MAX_MIB);
+        for _ in 0..16 {
+            let mid = (lo + hi) / 2.0;
+            match final_bytes(mid) {
+                Some(b) if b < obs as f64 => lo = mid,
+                _ => hi = mid,
+            }
+        }
+        tops.push((lo + hi) / 2.0);
+    }
+    mean(&tops).unwrap_or(Estimate::assumed(0.0))
+}
+
+/// The set-up, refitted against the simulation once everything else is fitted: per
+/// run, the observed time less what the simulation takes without set-up, by least
+/// squares on the free-CPU figure and the NFS disk. The first estimate (from the bytes
+/// at max-bandwidth) leaves out what the simulation overlaps, such as zero pages
+/// scanned inside a rate-limit window, and so predicted short.
+fn fit_setup(done: &[&Run], model: &mut ModelFile) -> Result<(), String> {
+    let reference = model.host.reference_probe_mbit_s;
+    let mut x = Vec::new();
+    let mut y = Vec::new();
+    // Throttled runs are left out, as for the first estimate.
+    for r in done
+        .iter()
+        .filter(|r| r.job.max_throttle_pct.unwrap_or(0) == 0)
+    {
+        let Some(t) = r.job.total_time_ms else {
+            continue;
+        };
+        let mut f = model.fill(&r.file, r.probe_mbit_s, r.nfs_rtt_ms);
+        f.migration.setup_ms = Some(0.0);
+        let p = scenario::from_file(&f).map_err(|e| format!("{}: {}", r.name, e[0].message))?;
+        let o = simulate(&p, 1);
+        if !o.completed {
+            continue;
+        }
+        let busy = reference / r.probe_mbit_s.unwrap_or(reference);
+        let nfs = (r.file.storage.kind.as_deref() == Some("nfs")) as u8 as f64;
+        x.push(vec![1.0, busy, nfs]);
+        y.push(t - o.total_time_ns as f64 / 1e6);
+    }
+    if x.iter().filter(|r| r[2] > 0.0).count() < 2 {
+        x.iter_mut().for_each(|r| r.truncate(2));
+    }
+    let b = ols(&x, &y).ok_or("set-up: too few completed runs to refit it")?;
+    model.host.setup_ms = b[0];
+    model.host.setup_ms_cpu = b[1];
+    model.host.setup_ms_nfs = b.get(2).copied().unwrap_or(Estimate::assumed(0.0));
+    Ok(())
 }
 
 /// The guest pause beyond the last RAM and the device state: a fixed part and NFS

@@ -42,6 +42,14 @@ pub struct GuestFit {
     pub baseline_nonzero_mib: Estimate,
     /// ...plus this many MiB per MiB of guest RAM (page tables, kernel structures).
     pub baseline_nonzero_per_mib: Estimate,
+    /// Of the non-zero memory, how much lies at the top of RAM, MiB: the first pass
+    /// ends on it, so it is what an idle guest sends while paused.
+    #[serde(default = "no_top_nonzero")]
+    pub top_nonzero_mib: Estimate,
+}
+
+fn no_top_nonzero() -> Estimate {
+    Estimate::assumed(0.0)
 }
 
 /// The link and the migration stream.
@@ -197,6 +205,10 @@ impl ModelFile {
             let nonzero = (base + touched).clamp(0.0, mem);
             f.workload.zero_fraction = Some(((1.0 - nonzero / mem) * 1e6).floor() / 1e6);
         }
+        f.workload.top_nonzero_mib = f
+            .workload
+            .top_nonzero_mib
+            .or(Some(self.guest.top_nonzero_mib.value.max(0.0)));
         if f.workload.page_writes_per_cpu_s.is_none() {
             f.workload.page_writes_per_cpu_s = self
                 .workload

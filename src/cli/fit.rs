@@ -128,6 +128,10 @@ fn describe(m: &ModelFile) -> String {
             "guest non-zero memory, per MiB of RAM",
             est(&m.guest.baseline_nonzero_per_mib, "MiB/MiB"),
         ),
+        (
+            "of it at the top of RAM (sent last)",
+            est(&m.guest.top_nonzero_mib, "MiB"),
+        ),
         ("link efficiency (uncapped)", est(&m.link.efficiency, "")),
         (
             "stream overhead per page",

@@ -66,7 +66,7 @@ pub fn geometric(p: &ModelParams) -> Twin {
     let threshold = rate * p.migration.downtime_limit_ns as f64 / NS_PER_S as f64;
 
     // Pass 0 sends all of RAM; the sender runs at link speed, capped per window.
-    let v0 = layout.nonzero_end as f64 * normal_bytes + layout.zero_pages() as f64 * zero_bytes;
+    let v0 = layout.nonzero_pages() as f64 * normal_bytes + layout.zero_pages() as f64 * zero_bytes;
     let sender_s = v0 / link + layout.zero_pages() as f64 * scan_s;
     let mut t_pass = (v0 / rate).max(sender_s);
     let mut pages = layout.pages as f64;

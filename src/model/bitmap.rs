@@ -184,13 +184,13 @@ impl PageBitmap {
     }
 
     /// The sender: starting at `*cursor`, takes set pages in address order, wrapping
-    /// at the end of RAM, until the budget runs out or no page is left. Pages at or
-    /// above `zero_start` are zero pages. A page is taken while budget remains, so
+    /// at the end of RAM, until the budget runs out or no page is left. Pages in
+    /// `zero` are zero pages. A page is taken while budget remains, so
     /// the last one may overshoot it, as QEMU checks its rate limit before a page.
     pub fn take(
         &mut self,
         cursor: &mut u64,
-        zero_start: u64,
+        zero_pages: std::ops::Range<u64>,
         normal: PageCost,
         zero: PageCost,
         budget: &mut Budget,
@@ -208,7 +208,7 @@ impl PageBitmap {
             first_mask = u64::MAX;
             if word != 0 {
                 let base = w as u64 * 64;
-                let zmask = zero_mask(base, zero_start);
+                let zmask = range_mask(w as u64, zero_pages.start, zero_pages.end);
                 let (kz, kn) = (
                     (word & zmask).count_ones() as f64,
                     (word & !zmask).count_ones() as f64,
@@ -269,17 +269,6 @@ fn range_mask(w: u64, start: u64, end: u64) -> u64 {
     upper & (u64::MAX << lo)
 }
 
-/// The mask of bits of the word starting at page `base` that are zero pages.
-fn zero_mask(base: u64, zero_start: u64) -> u64 {
-    if zero_start <= base {
-        u64::MAX
-    } else if zero_start >= base + 64 {
-        0
-    } else {
-        u64::MAX << (zero_start - base)
-    }
-}
-
 /// The next page at or after `from` picked with the probability behind `ln_1mq`, or
 /// `end` if none is picked before it.
 fn next_pick(from: u64, ln_1mq: f64, end: u64, rng: &mut SimRng) -> u64 {
@@ -330,12 +319,12 @@ mod tests {
             bytes: 2.0 * PAGE.bytes - 1.0,
             ns: f64::INFINITY,
         };
-        let t = b.take(&mut cursor, 200, PAGE, ZERO, &mut budget);
+        let t = b.take(&mut cursor, 200..200, PAGE, ZERO, &mut budget);
         // Two pages fit (the second overshoots the budget by design).
         assert_eq!(t.normal_pages, 2);
         assert!(!b.get(150) && !b.get(199) && b.get(5) && b.get(70));
         let mut budget = unlimited();
-        let t = b.take(&mut cursor, 200, PAGE, ZERO, &mut budget);
+        let t = b.take(&mut cursor, 200..200, PAGE, ZERO, &mut budget);
         assert_eq!(t.normal_pages, 2);
         assert_eq!(b.count(), 0);
     }
@@ -344,7 +333,7 @@ mod tests {
     fn take_splits_zero_and_normal_pages() {
         let mut b = PageBitmap::full(1000);
         let mut cursor = 0;
-        let t = b.take(&mut cursor, 700, PAGE, ZERO, &mut unlimited());
+        let t = b.take(&mut cursor, 700..1000, PAGE, ZERO, &mut unlimited());
         assert_eq!(
             t,
             Taken {
@@ -353,6 +342,24 @@ mod tests {
             }
         );
         assert_eq!(b.count(), 0);
+        // Zero pages between two non-zero regions, with word-unaligned edges.
+        let mut b = PageBitmap::full(1000);
+        let mut budget = Budget {
+            bytes: f64::INFINITY,
+            ns: 949.5, // 950 pages: the last one overshoots
+        };
+        let t = b.take(&mut cursor, 650..950, PAGE, ZERO, &mut budget);
+        assert_eq!(
+            t,
+            Taken {
+                normal_pages: 650,
+                zero_pages: 300
+            }
+        );
+        assert_eq!(cursor, 950);
+        let t = b.take(&mut cursor, 650..950, PAGE, ZERO, &mut unlimited());
+        assert_eq!(t.normal_pages, 50);
+        assert_eq!(t.zero_pages, 0);
     }
 
     #[test]
@@ -363,14 +370,14 @@ mod tests {
             bytes: f64::INFINITY,
             ns: 10.5,
         };
-        let t = b.take(&mut cursor, 256, PAGE, ZERO, &mut budget);
+        let t = b.take(&mut cursor, 256..256, PAGE, ZERO, &mut budget);
         assert_eq!(t.normal_pages, 11);
         assert_eq!(cursor, 11);
         let mut budget = Budget {
             bytes: f64::INFINITY,
             ns: 100.5,
         };
-        let t = b.take(&mut cursor, 256, PAGE, ZERO, &mut budget);
+        let t = b.take(&mut cursor, 256..256, PAGE, ZERO, &mut budget);
         assert_eq!(t.normal_pages, 101);
         assert_eq!(cursor, 112);
         assert_eq!(b.count(), 256 - 112);

@@ -71,6 +71,9 @@ pub struct Workload {
     pub zero_fraction: f64,
     /// Size of the hot writable working set.
     pub wws_bytes: u64,
+    /// Non-zero memory at the top of RAM, sent last in the first pass and not written
+    /// by the workload (Linux's top-down boot-time allocations).
+    pub top_nonzero_bytes: u64,
     /// Load phases in time order; the first starts at 0.
     pub phases: Vec<Phase>,
     /// vCPU seconds one page write takes with all the work around it; None: the

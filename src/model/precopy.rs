@@ -215,7 +215,7 @@ impl<'a> Run<'a> {
         let taken = if budget.bytes > 0.0 {
             self.bitmap.take(
                 &mut self.cursor,
-                self.layout.nonzero_end,
+                self.layout.zero_range(),
                 normal,
                 zero,
                 &mut budget,
@@ -322,7 +322,7 @@ impl<'a> Run<'a> {
         };
         let taken = self.bitmap.take(
             &mut self.cursor,
-            self.layout.nonzero_end,
+            self.layout.zero_range(),
             normal,
             zero,
             &mut budget,
@@ -455,8 +455,8 @@ impl<'a> Run<'a> {
         let p = self.p;
         let rate = p.link.payload_bytes_per_s;
         let (normal, zero) = page_costs(p, rate);
-        let all =
-            self.layout.nonzero_end as f64 * normal.ns + self.layout.zero_pages() as f64 * zero.ns;
+        let all = self.layout.nonzero_pages() as f64 * normal.ns
+            + self.layout.zero_pages() as f64 * zero.ns;
         let offline = switchover::downtime(p, self.layout.pages, all.round() as Nanos);
         let postcopy = switchover::downtime(p, 0, 0);
         // Post-copy after the first pass pulls what that pass left dirty.
@@ -474,5 +474,5 @@ impl<'a> Run<'a> {
 
 /// Bytes of non-zero guest memory: no run can send less.
 pub fn nonzero_bytes(p: &ModelParams) -> u64 {
-    Layout::of(p).nonzero_end * PAGE_SIZE_BYTES.min(p.guest.page_size_bytes)
+    Layout::of(p).nonzero_pages() * PAGE_SIZE_BYTES.min(p.guest.page_size_bytes)
 }

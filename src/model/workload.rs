@@ -1,10 +1,13 @@
 //! The guest's memory writes: Poisson page writes over a hot writable working set and
 //! a cold remainder, with load phases over time and CPU throttling.
 //!
-//! RAM is laid out as `[hot working set][cold non-zero][zero pages]`. Placement within
-//! RAM does not change what is sent: writes go to the dirty log and reach the
-//! migration bitmap only at a sync, so a pass resends every page written during the
-//! previous one wherever it lies.
+//! RAM is laid out as `[hot working set][cold non-zero][zero pages][top non-zero]`.
+//! Placement within RAM does not change what a pass resends: writes go to the dirty
+//! log and reach the migration bitmap only at a sync, so a pass resends every page
+//! written during the previous one wherever it lies. It does change where the first
+//! pass can stop: QEMU checks the pending bytes against its threshold while the pass
+//! runs, and the guest's top of RAM holds data (Linux places its boot-time
+//! allocations top-down), so an idle guest still sends those pages while paused.
 
 use super::bitmap::PageBitmap;
 use super::params::{ModelParams, Phase, Workload};
@@ -19,22 +22,28 @@ pub struct Layout {
     pub pages: u64,
     /// Pages of the hot working set: `[0, hot_end)`.
     pub hot_end: u64,
-    /// End of the non-zero pages: cold pages are `[hot_end, nonzero_end)`, zero pages
-    /// `[nonzero_end, pages)`.
+    /// End of the cold non-zero pages: cold pages are `[hot_end, nonzero_end)`, zero
+    /// pages `[nonzero_end, zero_end)`.
     pub nonzero_end: u64,
+    /// Start of the top non-zero pages `[zero_end, pages)`, which the workload does
+    /// not write.
+    pub zero_end: u64,
 }
 
 impl Layout {
     /// The layout for a parameter set.
     pub fn of(p: &ModelParams) -> Self {
-        let pages = p.guest.memory_bytes / p.guest.page_size_bytes;
-        let nonzero_end =
-            ((pages as f64 * (1.0 - p.workload.zero_fraction)).round() as u64).min(pages);
-        let hot_end = (p.workload.wws_bytes / p.guest.page_size_bytes).min(nonzero_end);
+        let page = p.guest.page_size_bytes;
+        let pages = p.guest.memory_bytes / page;
+        let nonzero = ((pages as f64 * (1.0 - p.workload.zero_fraction)).round() as u64).min(pages);
+        let hot = (p.workload.wws_bytes / page).min(nonzero);
+        // The top pages come out of the non-zero memory the working set leaves.
+        let top = (p.workload.top_nonzero_bytes / page).min(nonzero - hot);
         Self {
             pages,
-            hot_end,
-            nonzero_end,
+            hot_end: hot,
+            nonzero_end: nonzero - top,
+            zero_end: pages - top,
         }
     }
 
@@ -45,7 +54,17 @@ impl Layout {
 
     /// Zero pages.
     pub fn zero_pages(&self) -> u64 {
-        self.pages - self.nonzero_end
+        self.zero_end - self.nonzero_end
+    }
+
+    /// Pages with data: the working set, the cold region and the top pages.
+    pub fn nonzero_pages(&self) -> u64 {
+        self.pages - self.zero_pages()
+    }
+
+    /// The zero pages as a range.
+    pub fn zero_range(&self) -> std::ops::Range<u64> {
+        self.nonzero_end..self.zero_end
     }
 }
 
@@ -154,6 +173,7 @@ mod tests {
         Workload {
             zero_fraction: 0.5,
             wws_bytes: 0,
+            top_nonzero_bytes: 0,
             phases: vec![
                 Phase {
                     start_ns: 0,
@@ -213,11 +233,33 @@ mod tests {
     }
 
     #[test]
+    fn top_pages_come_out_of_the_non_zero_memory() {
+        let toml = "[guest]\nmemory_mib = 64\n[workload]\nzero_fraction = 0.5\nwws_mib = 8\n\
+                    top_nonzero_mib = 4\n";
+        let p = crate::scenario::parse(toml, std::path::Path::new("t.toml"))
+            .unwrap()
+            .params;
+        let l = Layout::of(&p);
+        // 16384 pages: 8192 non-zero = 2048 hot + 4096 cold + 1024 top.
+        assert_eq!(l.pages, 16384);
+        assert_eq!((l.hot_end, l.nonzero_end, l.zero_end), (2048, 7168, 15360));
+        assert_eq!((l.zero_pages(), l.nonzero_pages()), (8192, 8192));
+        assert_eq!(l.zero_range(), 7168..15360);
+        // More top pages than the working set leaves: clamped to what is left.
+        let mut q = p.clone();
+        q.workload.top_nonzero_bytes = 64 << 20;
+        let l = Layout::of(&q);
+        assert_eq!((l.hot_end, l.nonzero_end, l.zero_end), (2048, 2048, 10240));
+        assert_eq!(l.nonzero_pages(), 8192);
+    }
+
+    #[test]
     fn bulk_and_per_write_agree_on_distinct_pages() {
         let layout = Layout {
             pages: 20_000,
             hot_end: 4_000,
             nonzero_end: 16_000,
+            zero_end: 20_000,
         };
         for writes in [(500.0, 100.0), (8_000.0, 3_000.0), (40_000.0, 50_000.0)] {
             let mut sums = [0.0f64; 2];

@@ -58,6 +58,9 @@ pub struct JobObserved {
     pub normal_pages: Option<u64>,
     /// Page data bytes sent.
     pub normal_bytes: Option<u64>,
+    /// Stream bytes of the stop-and-copy pass (QEMU's `downtime-bytes`), when the
+    /// job statistics have them.
+    pub final_pass_bytes: Option<u64>,
     /// Median dirty rate while iterating, pages/s.
     pub dirty_rate_pages_s: Option<f64>,
     /// Median transfer rate while iterating, bytes/s.
@@ -164,6 +167,7 @@ pub fn observe_bundle(b: &Bundle) -> Result<Observation, ReplayError> {
     // Prefer libvirt's own series; QEMU's query-migrate only when nothing else is there.
     let mut series_rank = u8::MAX;
     let mut series_skips = Vec::new();
+    let mut final_pass_bytes: Option<u64> = None;
     let mut skipped = Vec::new();
     let parse = |f: &FileEntry, skipped: &mut Vec<SkippedLines>| -> Result<Parsed, ReplayError> {
         let p = b.parse_file(f)?;
@@ -188,11 +192,20 @@ pub fn observe_bundle(b: &Bundle) -> Result<Observation, ReplayError> {
                     Format::DomjobinfoSeries => 1,
                     _ => 2,
                 };
-                if rank < series_rank {
-                    series_rank = rank;
-                    // Only the series used counts.
-                    series_skips.clear();
-                    jobs = job_samples_of(parse(f, &mut series_skips)?, &b.dir, f)?;
+                // QEMU's replies are read for the final pass's bytes even when
+                // libvirt's series is the one used.
+                let used = rank < series_rank;
+                if used || format == Format::QueryMigrate {
+                    let mut skips = Vec::new();
+                    let samples = job_samples_of(parse(f, &mut skips)?, &b.dir, f)?;
+                    final_pass_bytes =
+                        final_pass_bytes.max(samples.iter().filter_map(|s| s.downtime_bytes).max());
+                    if used {
+                        series_rank = rank;
+                        // Only the series used counts.
+                        series_skips = skips;
+                        jobs = samples;
+                    }
                 }
             }
             "jobinfo-completed" => {
@@ -223,6 +236,9 @@ pub fn observe_bundle(b: &Bundle) -> Result<Observation, ReplayError> {
         _ => None,
     };
     let mut o = assemble(jobs, completed, ping, pv_samples, &params);
+    if let Some(j) = o.job.as_mut() {
+        j.final_pass_bytes = j.final_pass_bytes.or(final_pass_bytes);
+    }
     o.skipped = skipped;
     Ok(o)
 }
@@ -404,6 +420,7 @@ fn assemble(
             zero_pages: fin.and_then(|s| s.zero_pages),
             normal_pages: fin.and_then(|s| s.normal_pages),
             normal_bytes: fin.and_then(|s| s.normal_bytes),
+            final_pass_bytes: all.iter().filter_map(|s| s.downtime_bytes).max(),
             dirty_rate_pages_s: median(
                 all.iter()
                     .filter(iterating)

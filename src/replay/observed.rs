@@ -811,6 +811,7 @@ mod tests {
             zero_pages: None,
             normal_pages: None,
             normal_bytes: None,
+            downtime_bytes: None,
         }
     }
 

@@ -63,6 +63,11 @@ pub struct WorkloadSection {
     pub hot_writes_per_s: Option<f64>,
     /// Page writes/s into the rest of non-zero RAM (default 0).
     pub cold_writes_per_s: Option<f64>,
+    /// Non-zero memory at the top of guest RAM, MiB (default 0; a calibrated model
+    /// fills it in): what Linux allocates top-down at boot. The first pass ends on it,
+    /// so even an idle guest sends it while paused when it is below the threshold.
+    /// Part of the non-zero memory (taken from what the working set leaves).
+    pub top_nonzero_mib: Option<f64>,
     /// Non-zero memory beyond the working set that the workload does not write
     /// during the migration (data loaded before), MiB (default 0). Used with a
     /// calibrated model to work out the zero pages.

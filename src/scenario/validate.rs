@@ -171,6 +171,13 @@ pub fn to_params(f: &ScenarioFile) -> Result<ModelParams, Vec<FieldProblem>> {
         closed(0.0, TIB_IN_MIB),
         "MiB",
     );
+    let top_mib = c.value(
+        "workload.top_nonzero_mib",
+        w.top_nonzero_mib,
+        0.0,
+        closed(0.0, TIB_IN_MIB),
+        "MiB",
+    );
     c.value(
         "workload.resident_mib",
         w.resident_mib,
@@ -605,6 +612,7 @@ pub fn to_params(f: &ScenarioFile) -> Result<ModelParams, Vec<FieldProblem>> {
         workload: Workload {
             zero_fraction,
             wws_bytes: (wws_mib * MIB as f64).round() as u64,
+            top_nonzero_bytes: (top_mib * MIB as f64).round() as u64,
             phases,
             cpu_s_per_write,
             catch_up_ns,

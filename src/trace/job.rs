@@ -68,6 +68,9 @@ pub struct JobSample {
     pub normal_pages: Option<u64>,
     /// Bytes of page data sent so far (normal pages x page size).
     pub normal_bytes: Option<u64>,
+    /// Stream bytes sent while the guest was paused (QEMU's `downtime-bytes`; only
+    /// `query-migrate` has it).
+    pub downtime_bytes: Option<u64>,
 }
 
 /// Maps a status word from any of the sources.
@@ -115,6 +118,7 @@ pub fn from_domjobinfo(j: &DomJobInfo) -> JobSample {
         zero_pages: j.constant_pages,
         normal_pages: j.normal_pages,
         normal_bytes: j.normal_data_bytes,
+        downtime_bytes: None,
     }
 }
 
@@ -156,6 +160,7 @@ pub fn from_jobstats_record(r: &JobStatsRecord) -> JobSample {
         zero_pages: r.get_u64("memory_constant"),
         normal_pages: r.get_u64("memory_normal"),
         normal_bytes: r.get_u64("memory_normal_bytes"),
+        downtime_bytes: None,
     }
 }
 
@@ -194,6 +199,7 @@ pub fn from_query_migrate_sample(s: &QueryMigrateSample) -> JobSample {
         zero_pages: ram.duplicate_pages,
         normal_pages: ram.normal_pages,
         normal_bytes: ram.normal_bytes,
+        downtime_bytes: ram.downtime_bytes,
     }
 }
 
