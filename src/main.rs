@@ -7,5 +7,12 @@ mod cli;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    // Output piped into `head` and the like: end quietly when the reader goes away,
+    // as other Unix tools do, instead of panicking on the broken pipe.
+    // SAFETY: called before any other thread exists; SIG_DFL is a valid disposition.
+    #[cfg(unix)]
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     cli::main()
 }

@@ -181,3 +181,20 @@ fn every_shipped_scenario_simulates() {
         }
     }
 }
+
+#[test]
+fn a_reader_that_goes_away_ends_it_quietly() {
+    // `migbench ... | head`: the pipe closes before the output is written.
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_migbench"))
+        .args(["simulate", "scenarios/ihep-epics-demo.toml", "--json"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
