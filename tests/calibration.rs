@@ -3,11 +3,12 @@
 //!
 //! Targets (issue): total time and bytes within 5 % mean absolute error, downtime
 //! within 20 % or 20 ms, the verdict right every time. Bytes and verdicts meet them;
-//! total time and downtime do not yet on these contended TCG recordings, and the
-//! bounds below guard the level reached so far (see the README's calibration notes).
+//! total time meets it on the runs recorded on a quiet host, not on the older runs
+//! recorded under load; downtime does not for every run. The bounds below guard the
+//! level reached so far (see the README's calibration notes).
 
 use migbench::bundle::Bundle;
-use migbench::calibrate::validate::{leave_one_out, validate};
+use migbench::calibrate::validate::{leave_one_out, summarize, validate};
 use migbench::calibrate::{ModelFile, Run, fit::fit};
 use std::path::Path;
 mod cli_support;
@@ -48,12 +49,12 @@ fn committed_model_replays_every_bundle() {
     assert_eq!(s.verdict_accuracy, 1.0, "a convergence verdict is wrong");
     assert!(s.bytes_mape <= 5.0, "bytes MAPE {:.2} %", s.bytes_mape);
     assert!(
-        s.total_time_mape <= 7.0,
+        s.total_time_mape <= 8.0,
         "total time MAPE {:.2} %",
         s.total_time_mape
     );
     assert!(
-        s.downtime_mae_ms <= 35.0,
+        s.downtime_mae_ms <= 30.0,
         "downtime MAE {:.1} ms",
         s.downtime_mae_ms
     );
@@ -79,11 +80,33 @@ fn held_out_runs_are_predicted() {
         "held-out total time MAPE {:.2} %",
         s.total_time_mape
     );
-    // The pause: 60 ms mean error before the top-of-RAM pages were modelled, 28 ms after.
+    // The pause: 60 ms mean error before the top-of-RAM pages were modelled, 27 ms after.
     assert!(
-        s.downtime_mae_ms <= 35.0,
+        s.downtime_mae_ms <= 30.0,
         "held-out downtime MAE {:.1} ms",
         s.downtime_mae_ms
+    );
+    // The set recorded again on a quiet host (lab/calib-set.sh --tag q2) meets the time
+    // target; the older runs carry libvirt's set-up under heavy, partly unmeasured load.
+    let quiet: Vec<_> = v
+        .checks
+        .iter()
+        .filter(|c| c.name.ends_with("-q2"))
+        .cloned()
+        .collect();
+    assert!(quiet.len() >= 27, "{} quiet runs", quiet.len());
+    let q = summarize(&quiet);
+    eprintln!("quiet: {q:?}");
+    assert_eq!(q.verdict_accuracy, 1.0);
+    assert!(
+        q.total_time_mape <= 5.0,
+        "held-out total time MAPE of the quiet runs {:.2} %",
+        q.total_time_mape
+    );
+    assert!(
+        q.downtime_mae_ms <= 25.0,
+        "held-out downtime MAE of the quiet runs {:.1} ms",
+        q.downtime_mae_ms
     );
 }
 

@@ -12,6 +12,8 @@ use crate::scenario;
 const MIB: f64 = 1048576.0;
 /// TCP payload share of the line rate over 1500-byte Ethernet frames (1448/1538).
 const DEFAULT_EFFICIENCY: f64 = 1448.0 / 1538.0;
+/// Zero-page scan rate when no job series shows one (the scenario default).
+const DEFAULT_ZERO_SCAN_MIB_S: f64 = 4096.0;
 
 /// Fits a model to `runs` (those without completed pre-copy inform only what they
 /// can). `name` and `today` go into the provenance.
@@ -70,9 +72,11 @@ fn provenance(runs: &[Run], name: &str, today: &str) -> Provenance {
         notes: vec![
             "Fitted by `migbench fit`: guest footprint by least squares on memory size, the top non-zero \
              memory by simulating the final pass of runs that write nothing, stream overhead and link \
-             efficiency as means, zero-page scanning by least squares on the link probe's free-CPU figure, \
-             switchover by least squares on the measured NFS round trip, write efficiency per run by \
-             simulation, set-up by least squares of the observed time less the simulated one."
+             efficiency as means, zero-page scanning as the fastest run of zero pages in the job series \
+             (a lower bound), switchover by least squares on the link probe's free-CPU figure and the \
+             measured NFS round trip, write efficiency per run by simulation, set-up by least squares of \
+             the observed time less the simulated one on the free-CPU figure (runs without the probe \
+             left out of both)."
                 .to_string(),
         ],
     }
@@ -158,10 +162,15 @@ fn median(mut v: Vec<f64>) -> Option<f64> {
     Some(v[v.len() / 2])
 }
 
-/// Time beyond moving the bytes and the pause: set-up and zero-page scanning, both
-/// CPU work that slows down when the host is busy.
+/// Time beyond moving the bytes and the pause: set-up, CPU work that slows down when
+/// the host is busy (refitted against the simulation at the end, [`fit_setup`]); and
+/// the zero-page scan rate, from the job series: the fastest run of zero pages
+/// between two samples, a lower bound (scanning a zero page takes far less than
+/// sending a page, so it hides inside the rate-limit windows and does not show in
+/// the total time).
 fn fit_host(done: &[&Run], efficiency: f64) -> Result<HostFit, String> {
     let reference = median(done.iter().filter_map(|r| r.probe_mbit_s).collect()).unwrap_or(1.0);
+    let busy = |r: &Run| reference / r.probe_mbit_s.unwrap_or(reference);
     let mut x = Vec::new();
     let mut y = Vec::new();
     // Throttled runs are left out: under the throttle QEMU's stream ran below
@@ -171,46 +180,34 @@ fn fit_host(done: &[&Run], efficiency: f64) -> Result<HostFit, String> {
         .iter()
         .filter(|r| r.job.max_throttle_pct.unwrap_or(0) == 0)
     {
-        let (Some(t), Some(b), Some(d), Some(z)) = (
+        let (Some(t), Some(b), Some(d)) = (
             r.job.total_time_ms,
             r.job.memory_processed_bytes,
             r.job.downtime_ms,
-            r.job.zero_pages,
         ) else {
             continue;
         };
-        let busy = reference / r.probe_mbit_s.unwrap_or(reference);
         let moving_ms = b as f64 / r.send_rate_bytes_s(efficiency) * 1e3;
         let nfs = (r.file.storage.kind.as_deref() == Some("nfs")) as u8 as f64;
-        x.push(vec![1.0, busy, z as f64 * 4096.0 / MIB * busy, nfs]);
+        x.push(vec![1.0, busy(r), nfs]);
         y.push(t - moving_ms - d);
     }
     // Without NFS runs the NFS column is all zeros: fit without it.
-    let with_nfs = x.iter().filter(|r| r[3] > 0.0).count() >= 2;
-    if !with_nfs {
-        x.iter_mut().for_each(|r| r.truncate(3));
+    if x.iter().filter(|r| r[2] > 0.0).count() < 2 {
+        x.iter_mut().for_each(|r| r.truncate(2));
     }
-    let b = ols(&x, &y).ok_or("host costs: too few runs with totals and zero-page counts")?;
-    // Seconds per MiB scanned to MiB/s; the interval maps through 1/x.
-    let per_mib_ms = b[2];
-    if per_mib_ms.value <= 0.0 {
-        return Err(format!(
-            "host costs: zero-page scanning came out free ({:.4} ms/MiB): the runs do not separate it",
-            per_mib_ms.value
-        ));
-    }
-    let inv = |v: f64| if v > 0.0 { 1e3 / v } else { f64::INFINITY };
+    let b = ols(&x, &y).ok_or("host costs: too few runs with job totals")?;
+    // Scan rates stated at the reference probe figure, as the model scales them.
+    let scan: Vec<f64> = done
+        .iter()
+        .filter_map(|r| Some(r.job.zero_scan_pages_s_min? * 4096.0 / MIB * busy(r)))
+        .collect();
     Ok(HostFit {
         reference_probe_mbit_s: reference,
-        zero_scan_mib_s: Estimate {
-            value: inv(per_mib_ms.value),
-            ci95_lo: inv(per_mib_ms.ci95_hi),
-            ci95_hi: inv(per_mib_ms.ci95_lo),
-            n: per_mib_ms.n,
-        },
+        zero_scan_mib_s: mean(&scan).unwrap_or(Estimate::assumed(DEFAULT_ZERO_SCAN_MIB_S)),
         setup_ms: b[0],
         setup_ms_cpu: b[1],
-        setup_ms_nfs: b.get(3).copied().unwrap_or(Estimate::assumed(0.0)),
+        setup_ms_nfs: b.get(2).copied().unwrap_or(Estimate::assumed(0.0)),
     })
 }
 
@@ -261,10 +258,11 @@ fn fit_setup(done: &[&Run], model: &mut ModelFile) -> Result<(), String> {
     let reference = model.host.reference_probe_mbit_s;
     let mut x = Vec::new();
     let mut y = Vec::new();
-    // Throttled runs are left out, as for the first estimate.
+    // Throttled runs are left out, as for the first estimate; so are runs without the
+    // link probe, which do not say how busy the hosts were.
     for r in done
         .iter()
-        .filter(|r| r.job.max_throttle_pct.unwrap_or(0) == 0)
+        .filter(|r| r.job.max_throttle_pct.unwrap_or(0) == 0 && r.probe_mbit_s.is_some())
     {
         let Some(t) = r.job.total_time_ms else {
             continue;
@@ -296,7 +294,8 @@ fn fit_setup(done: &[&Run], model: &mut ModelFile) -> Result<(), String> {
 fn fit_switchover(done: &[&Run], model: &ModelFile) -> Result<SwitchoverFit, String> {
     let mut x = Vec::new();
     let mut y = Vec::new();
-    for r in done {
+    // Runs without the link probe do not say how busy the hosts were.
+    for r in done.iter().filter(|r| r.probe_mbit_s.is_some()) {
         let Some(d) = r.job.downtime_ms else { continue };
         let f = model.fill(&r.file, r.probe_mbit_s, r.nfs_rtt_ms);
         let p = scenario::from_file(&f).map_err(|e| format!("{}: {}", r.name, e[0].message))?;

@@ -61,6 +61,9 @@ pub struct JobObserved {
     /// Stream bytes of the stop-and-copy pass (QEMU's `downtime-bytes`), when the
     /// job statistics have them.
     pub final_pass_bytes: Option<u64>,
+    /// Zero pages per second over the fastest interval between samples while
+    /// iterating: a lower bound on the sender's zero-page scan rate.
+    pub zero_scan_pages_s_min: Option<f64>,
     /// Median dirty rate while iterating, pages/s.
     pub dirty_rate_pages_s: Option<f64>,
     /// Median transfer rate while iterating, bytes/s.
@@ -389,6 +392,23 @@ fn median(mut v: Vec<f64>) -> Option<f64> {
     Some(v[v.len() / 2])
 }
 
+/// The fastest zero-page rate between two samples at least 50 ms apart while the job
+/// iterates, when some interval scanned 1000 zero pages or more.
+fn zero_scan_lower_bound(samples: &[JobSample]) -> Option<f64> {
+    let points: Vec<(i64, u64)> = samples
+        .iter()
+        .filter(|s| s.status == JobStatus::Active)
+        .filter_map(|s| Some((s.t_unix_ns?, s.zero_pages?)))
+        .collect();
+    points
+        .windows(2)
+        .filter_map(|w| {
+            let (dt_ns, dz) = (w[1].0 - w[0].0, w[1].1.checked_sub(w[0].1)?);
+            (dt_ns >= 50_000_000 && dz >= 1000).then(|| dz as f64 * 1e9 / dt_ns as f64)
+        })
+        .max_by(f64::total_cmp)
+}
+
 fn assemble(
     jobs: Vec<JobSample>,
     completed: Option<JobSample>,
@@ -421,6 +441,7 @@ fn assemble(
             normal_pages: fin.and_then(|s| s.normal_pages),
             normal_bytes: fin.and_then(|s| s.normal_bytes),
             final_pass_bytes: all.iter().filter_map(|s| s.downtime_bytes).max(),
+            zero_scan_pages_s_min: zero_scan_lower_bound(&all),
             dirty_rate_pages_s: median(
                 all.iter()
                     .filter(iterating)
