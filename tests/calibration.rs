@@ -198,3 +198,21 @@ fn validate_and_fit_cli_report_the_figures() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn bundles_without_the_link_probe_still_fit() {
+    // Users' own recordings rarely carry the lab's netperf probe: the CPU terms are
+    // then dropped (assumed 0) and every run informs the fixed parts.
+    let bare: Vec<Run> = runs()
+        .into_iter()
+        .filter(|r| r.probe_mbit_s.is_none())
+        .collect();
+    assert!(bare.len() >= 10, "{} runs without the probe", bare.len());
+    let m = fit(&bare, "bare", "2026-11-26").unwrap();
+    assert_eq!(m.host.setup_ms_cpu.n, 0);
+    assert_eq!(m.switchover.fixed_ms_cpu.n, 0);
+    assert!(m.host.setup_ms.n >= 10 && m.host.setup_ms.value > 0.0);
+    assert!(m.switchover.fixed_ms.n >= 10 && m.switchover.fixed_ms.value > 0.0);
+    let v = validate(&m, &bare).unwrap();
+    assert_eq!(v.summary.verdict_accuracy, 1.0);
+}

@@ -170,9 +170,7 @@ fn median(mut v: Vec<f64>) -> Option<f64> {
 /// the total time).
 fn fit_host(done: &[&Run], efficiency: f64) -> Result<HostFit, String> {
     let reference = median(done.iter().filter_map(|r| r.probe_mbit_s).collect()).unwrap_or(1.0);
-    let busy = |r: &Run| reference / r.probe_mbit_s.unwrap_or(reference);
-    let mut x = Vec::new();
-    let mut y = Vec::new();
+    let mut rows = Vec::new();
     // Throttled runs are left out: under the throttle QEMU's stream ran below
     // max-bandwidth (30.3-30.6 MiB/s at a 32 MiB/s cap), and bytes / cap would put
     // that loss into the set-up.
@@ -188,27 +186,105 @@ fn fit_host(done: &[&Run], efficiency: f64) -> Result<HostFit, String> {
             continue;
         };
         let moving_ms = b as f64 / r.send_rate_bytes_s(efficiency) * 1e3;
-        let nfs = (r.file.storage.kind.as_deref() == Some("nfs")) as u8 as f64;
-        x.push(vec![1.0, busy(r), nfs]);
-        y.push(t - moving_ms - d);
+        rows.push(Row {
+            busy: busy(r, reference),
+            extra: nfs_disk(r),
+            y: t - moving_ms - d,
+        });
     }
-    // Without NFS runs the NFS column is all zeros: fit without it.
-    if x.iter().filter(|r| r[2] > 0.0).count() < 2 {
-        x.iter_mut().for_each(|r| r.truncate(2));
-    }
-    let b = ols(&x, &y).ok_or("host costs: too few runs with job totals")?;
+    let f = fit_fixed_cpu_extra(&rows).ok_or("host costs: too few runs with job totals")?;
     // Scan rates stated at the reference probe figure, as the model scales them.
     let scan: Vec<f64> = done
         .iter()
-        .filter_map(|r| Some(r.job.zero_scan_pages_s_min? * 4096.0 / MIB * busy(r)))
+        .filter_map(|r| {
+            let b = busy(r, reference).unwrap_or(1.0);
+            Some(r.job.zero_scan_pages_s_min? * 4096.0 / MIB * b)
+        })
         .collect();
     Ok(HostFit {
         reference_probe_mbit_s: reference,
         zero_scan_mib_s: mean(&scan).unwrap_or(Estimate::assumed(DEFAULT_ZERO_SCAN_MIB_S)),
-        setup_ms: b[0],
-        setup_ms_cpu: b[1],
-        setup_ms_nfs: b.get(2).copied().unwrap_or(Estimate::assumed(0.0)),
+        setup_ms: f.fixed,
+        setup_ms_cpu: f.cpu,
+        setup_ms_nfs: f.extra.unwrap_or(Estimate::assumed(0.0)),
     })
+}
+
+/// One run's observation for [`fit_fixed_cpu_extra`].
+struct Row {
+    /// How busy the hosts were against the reference (probe figures' ratio), when the
+    /// run measured it.
+    busy: Option<f64>,
+    /// The third regressor (an NFS disk, or its round trip).
+    extra: f64,
+    /// The observation.
+    y: f64,
+}
+
+/// A cost's fixed part, its CPU-bound part at the reference, and its extra term.
+struct FixedCpuExtra {
+    fixed: Estimate,
+    cpu: Estimate,
+    /// None when no run varies it (no NFS runs).
+    extra: Option<Estimate>,
+}
+
+/// Least squares of a cost on a constant, how busy the hosts were and one more
+/// regressor. Runs without the link probe do not say how busy the hosts were: they
+/// are left out while at least four runs have it, else the CPU term is dropped
+/// (assumed 0) and every run counts, so bundles recorded without the probe still fit.
+/// The extra term is dropped when fewer than two runs have it.
+fn fit_fixed_cpu_extra(rows: &[Row]) -> Option<FixedCpuExtra> {
+    let probed: Vec<&Row> = rows.iter().filter(|r| r.busy.is_some()).collect();
+    let varies = |v: &[&Row]| {
+        v.iter()
+            .filter_map(|r| r.busy)
+            .any(|b| (b - v[0].busy.unwrap_or(b)).abs() > 1e-9)
+    };
+    let use_cpu = probed.len() >= 4 && varies(&probed);
+    let rows: Vec<&Row> = if use_cpu {
+        probed
+    } else {
+        rows.iter().collect()
+    };
+    let with_extra = rows.iter().filter(|r| r.extra != 0.0).count();
+    let use_extra = with_extra >= 2 && with_extra < rows.len();
+    let x: Vec<Vec<f64>> = rows
+        .iter()
+        .map(|r| {
+            let mut v = vec![1.0];
+            if use_cpu {
+                v.push(r.busy.unwrap_or(1.0));
+            }
+            if use_extra {
+                v.push(r.extra);
+            }
+            v
+        })
+        .collect();
+    let y: Vec<f64> = rows.iter().map(|r| r.y).collect();
+    let mut b = ols(&x, &y)?.into_iter();
+    let fixed = b.next()?;
+    let cpu = if use_cpu {
+        b.next()?
+    } else {
+        Estimate::assumed(0.0)
+    };
+    let extra = if use_extra { Some(b.next()?) } else { None };
+    Some(FixedCpuExtra { fixed, cpu, extra })
+}
+
+/// How busy the hosts were against the reference: the reference probe figure over
+/// the run's (None without the probe).
+fn busy(r: &Run, reference: f64) -> Option<f64> {
+    r.probe_mbit_s
+        .filter(|p| p.is_finite() && *p > 0.0)
+        .map(|p| reference / p)
+}
+
+/// 1 for a run with an NFS disk, else 0.
+fn nfs_disk(r: &Run) -> f64 {
+    (r.file.storage.kind.as_deref() == Some("nfs")) as u8 as f64
 }
 
 /// The non-zero memory at the top of RAM, from the stop-and-copy pass of runs that
@@ -256,13 +332,11 @@ fn fit_top_nonzero(done: &[&Run], model: &ModelFile) -> Estimate {
 /// scanned inside a rate-limit window, and so predicted short.
 fn fit_setup(done: &[&Run], model: &mut ModelFile) -> Result<(), String> {
     let reference = model.host.reference_probe_mbit_s;
-    let mut x = Vec::new();
-    let mut y = Vec::new();
-    // Throttled runs are left out, as for the first estimate; so are runs without the
-    // link probe, which do not say how busy the hosts were.
+    let mut rows = Vec::new();
+    // Throttled runs are left out, as for the first estimate.
     for r in done
         .iter()
-        .filter(|r| r.job.max_throttle_pct.unwrap_or(0) == 0 && r.probe_mbit_s.is_some())
+        .filter(|r| r.job.max_throttle_pct.unwrap_or(0) == 0)
     {
         let Some(t) = r.job.total_time_ms else {
             continue;
@@ -274,52 +348,45 @@ fn fit_setup(done: &[&Run], model: &mut ModelFile) -> Result<(), String> {
         if !o.completed {
             continue;
         }
-        let busy = reference / r.probe_mbit_s.unwrap_or(reference);
-        let nfs = (r.file.storage.kind.as_deref() == Some("nfs")) as u8 as f64;
-        x.push(vec![1.0, busy, nfs]);
-        y.push(t - o.total_time_ns as f64 / 1e6);
+        rows.push(Row {
+            busy: busy(r, reference),
+            extra: nfs_disk(r),
+            y: t - o.total_time_ns as f64 / 1e6,
+        });
     }
-    if x.iter().filter(|r| r[2] > 0.0).count() < 2 {
-        x.iter_mut().for_each(|r| r.truncate(2));
-    }
-    let b = ols(&x, &y).ok_or("set-up: too few completed runs to refit it")?;
-    model.host.setup_ms = b[0];
-    model.host.setup_ms_cpu = b[1];
-    model.host.setup_ms_nfs = b.get(2).copied().unwrap_or(Estimate::assumed(0.0));
+    let f = fit_fixed_cpu_extra(&rows).ok_or("set-up: too few completed runs to refit it")?;
+    model.host.setup_ms = f.fixed;
+    model.host.setup_ms_cpu = f.cpu;
+    model.host.setup_ms_nfs = f.extra.unwrap_or(Estimate::assumed(0.0));
     Ok(())
 }
 
 /// The guest pause beyond the last RAM and the device state: a fixed part and NFS
 /// round trips.
 fn fit_switchover(done: &[&Run], model: &ModelFile) -> Result<SwitchoverFit, String> {
-    let mut x = Vec::new();
-    let mut y = Vec::new();
-    // Runs without the link probe do not say how busy the hosts were.
-    for r in done.iter().filter(|r| r.probe_mbit_s.is_some()) {
+    let mut rows = Vec::new();
+    for r in done {
         let Some(d) = r.job.downtime_ms else { continue };
         let f = model.fill(&r.file, r.probe_mbit_s, r.nfs_rtt_ms);
         let p = scenario::from_file(&f).map_err(|e| format!("{}: {}", r.name, e[0].message))?;
         let o = simulate(&p, 1);
         let moved_ms = (o.downtime.final_ram_ns + o.downtime.device_state_ns) as f64 / 1e6;
-        let nfs = if f.storage.kind.as_deref() == Some("nfs") {
+        let nfs_rtt_ms = if f.storage.kind.as_deref() == Some("nfs") {
             f.storage.nfs_rtt_ms.unwrap_or(0.2) + f.storage.nfs_rtt_added_ms.unwrap_or(0.0)
         } else {
             0.0
         };
-        let busy = model.host.reference_probe_mbit_s
-            / r.probe_mbit_s.unwrap_or(model.host.reference_probe_mbit_s);
-        x.push(vec![1.0, busy, nfs]);
-        y.push(d - moved_ms);
+        rows.push(Row {
+            busy: busy(r, model.host.reference_probe_mbit_s),
+            extra: nfs_rtt_ms,
+            y: d - moved_ms,
+        });
     }
-    let has_nfs = x.iter().filter(|r| r[2] > 0.0).count() >= 2;
-    if !has_nfs {
-        x.iter_mut().for_each(|r| r.truncate(2));
-    }
-    let b = ols(&x, &y).ok_or("switchover: the fit is degenerate")?;
+    let f = fit_fixed_cpu_extra(&rows).ok_or("switchover: the fit is degenerate")?;
     Ok(SwitchoverFit {
-        fixed_ms: b[0],
-        fixed_ms_cpu: b[1],
-        nfs_round_trips: b.get(2).copied().unwrap_or(Estimate::assumed(10.0)),
+        fixed_ms: f.fixed,
+        fixed_ms_cpu: f.cpu,
+        nfs_round_trips: f.extra.unwrap_or(Estimate::assumed(10.0)),
     })
 }
 
