@@ -233,7 +233,7 @@ struct FixedCpuExtra {
 /// regressor. Runs without the link probe do not say how busy the hosts were: they
 /// are left out while at least four runs have it, else the CPU term is dropped
 /// (assumed 0) and every run counts, so bundles recorded without the probe still fit.
-/// The extra term is dropped when fewer than two runs have it.
+/// The extra term is dropped when fewer than two runs have it or it does not vary.
 fn fit_fixed_cpu_extra(rows: &[Row]) -> Option<FixedCpuExtra> {
     let probed: Vec<&Row> = rows.iter().filter(|r| r.busy.is_some()).collect();
     let varies = |v: &[&Row]| {
@@ -247,8 +247,10 @@ fn fit_fixed_cpu_extra(rows: &[Row]) -> Option<FixedCpuExtra> {
     } else {
         rows.iter().collect()
     };
+    // A constant column (no run has it, or every run the same) is the intercept again.
     let with_extra = rows.iter().filter(|r| r.extra != 0.0).count();
-    let use_extra = with_extra >= 2 && with_extra < rows.len();
+    let extra_varies = rows.iter().any(|r| (r.extra - rows[0].extra).abs() > 1e-9);
+    let use_extra = with_extra >= 2 && extra_varies;
     let x: Vec<Vec<f64>> = rows
         .iter()
         .map(|r| {
@@ -451,5 +453,62 @@ fn fit_network(done: &[&Run]) -> NetworkFit {
         .collect();
     NetworkFit {
         reconverge_ms: mean(&extra).unwrap_or(Estimate::assumed(1.0)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rows(spec: &[(Option<f64>, f64)]) -> Vec<Row> {
+        // y = 100 + 50 x busy (1 without the probe) + 8 x extra, plus a little noise.
+        spec.iter()
+            .enumerate()
+            .map(|(i, &(busy, extra))| Row {
+                busy,
+                extra,
+                y: 100.0 + 50.0 * busy.unwrap_or(1.0) + 8.0 * extra + (i % 3) as f64 - 1.0,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn fixed_cpu_extra_drops_what_the_runs_cannot_separate() {
+        // Probe and NFS round trip both vary: all three terms.
+        let f = fit_fixed_cpu_extra(&rows(&[
+            (Some(0.5), 0.0),
+            (Some(1.0), 10.0),
+            (Some(2.0), 20.0),
+            (Some(1.5), 0.0),
+            (Some(0.7), 10.0),
+            (None, 30.0),
+        ]))
+        .unwrap();
+        assert!((f.cpu.value - 50.0).abs() < 3.0, "{:?}", f.cpu);
+        assert_eq!(f.cpu.n, 5, "the run without the probe is left out");
+        assert!((f.extra.unwrap().value - 8.0).abs() < 0.5);
+        // Every run on NFS at different round trips: the round-trip term stays.
+        let f = fit_fixed_cpu_extra(&rows(&[
+            (Some(0.5), 1.0),
+            (Some(1.0), 10.0),
+            (Some(2.0), 20.0),
+            (Some(1.5), 1.0),
+        ]))
+        .unwrap();
+        assert!(f.extra.is_some());
+        // Every run with an NFS disk (a 0/1 column of ones): dropped, it is the constant.
+        let f = fit_fixed_cpu_extra(&rows(&[
+            (Some(0.5), 1.0),
+            (Some(1.0), 1.0),
+            (Some(2.0), 1.0),
+            (Some(1.5), 1.0),
+        ]))
+        .unwrap();
+        assert!(f.extra.is_none());
+        // No probe anywhere: the CPU term is assumed 0 and every run counts.
+        let f = fit_fixed_cpu_extra(&rows(&[(None, 0.0), (None, 1.0), (None, 0.0), (None, 1.0)]))
+            .unwrap();
+        assert_eq!((f.cpu.value, f.cpu.n), (0.0, 0));
+        assert_eq!(f.fixed.n, 4);
     }
 }
