@@ -149,24 +149,20 @@ pub fn sweep_svg(s: &Sweep, title: &str) -> PlotResult {
                 Verdict::NeedsPostcopy,
                 Verdict::NeedsOffline,
             ],
+            SeriesLabelPosition::UpperLeft,
         )?;
-        chart
-            .configure_series_labels()
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .position(SeriesLabelPosition::UpperLeft)
-            .draw()
-            .map_err(err)?;
         root.present().map_err(err)?;
     }
     Ok(svg)
 }
 
-/// Legend entries for the verdict regions among `verdicts` that the sweep shows.
+/// The legend box at `at`: the series drawn so far, then entries for the verdict
+/// regions among `verdicts` that the sweep shows.
 fn verdict_legend<'a, X, Y>(
     chart: &mut ChartContext<'a, SVGBackend<'a>, Cartesian2d<X, Y>>,
     s: &Sweep,
     verdicts: &[Verdict],
+    at: SeriesLabelPosition,
 ) -> Result<(), String>
 where
     X: Ranged,
@@ -185,6 +181,13 @@ where
                 });
         }
     }
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .position(at)
+        .draw()
+        .map_err(err)?;
     Ok(())
 }
 
@@ -236,14 +239,8 @@ fn map_svg(s: &Sweep, title: &str) -> PlotResult {
                 Verdict::NeedsPostcopy,
                 Verdict::NeedsOffline,
             ],
+            SeriesLabelPosition::UpperRight,
         )?;
-        chart
-            .configure_series_labels()
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .position(SeriesLabelPosition::UpperRight)
-            .draw()
-            .map_err(err)?;
         root.present().map_err(err)?;
     }
     Ok(svg)
