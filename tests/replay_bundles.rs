@@ -2,7 +2,7 @@
 //! from raw files and predicts for them (with the model calibrated on traces/).
 
 mod cli_support;
-use cli_support::migbench;
+use cli_support::{migbench, stdout_ok};
 
 fn replay_json(bundle: &str) -> serde_json::Value {
     let out = migbench(&["replay", bundle, "--model", "models/lab-tcg.toml", "--json"]);
@@ -87,7 +87,7 @@ fn stp_runs_are_predicted_within_ten_percent() {
 #[test]
 fn loose_files_replay_without_a_manifest() {
     let d = "traces/lab-tcg-stp-fd5s-idle-512m-a2b";
-    let out = migbench(&[
+    let v: serde_json::Value = serde_json::from_str(&stdout_ok(&[
         "replay",
         "--ping",
         &format!("{d}/ping.log"),
@@ -98,14 +98,8 @@ fn loose_files_replay_without_a_manifest() {
         "--jobstats",
         &format!("{d}/domjobinfo-completed.txt"),
         "--json",
-    ]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    ]))
+    .unwrap();
     assert_eq!(v["verdict"], "observed-only");
     let ping = &v["observed"]["ping"];
     for k in ["lost", "outage_ms_lo", "outage_ms_hi"] {
@@ -149,21 +143,15 @@ fn loose_archiver_csv_fping_and_bad_input() {
     fp.push_str("ioc : xmt/rcv/%loss = 30/25/16%, min/avg/max = 0.40/0.40/0.40\n");
     let fping = dir.join("fping.log");
     std::fs::write(&fping, fp).unwrap();
-    let out = migbench(&[
+    let v: serde_json::Value = serde_json::from_str(&stdout_ok(&[
         "replay",
         "--ping",
         fping.to_str().unwrap(),
         "--pv",
         csv.to_str().unwrap(),
         "--json",
-    ]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    ]))
+    .unwrap();
     let ping = &v["observed"]["ping"];
     assert_eq!(ping["lost"], 5);
     assert_eq!(ping["total_lost"], 5, "no phantom probe after fping's last");
