@@ -164,7 +164,8 @@ pub fn advise(p: &ModelParams, seed: u64) -> Advice {
         ),
         option(Strategy::Offline, true, &o_off, 0),
     ];
-    let (recommended, reason) = choose(&options);
+    let conn_tmo_ms = p.clients.ca_conn_tmo_ns as f64 / 1e6;
+    let (recommended, reason) = choose(&options, conn_tmo_ms);
     Advice {
         options,
         recommended,
@@ -172,27 +173,25 @@ pub fn advise(p: &ModelParams, seed: u64) -> Advice {
     }
 }
 
-/// EPICS_CA_CONN_TMO's default, ms: the pause after which clients of a guest with
-/// no PVs named would declare a disconnect.
-const CA_CONN_TMO_MS: f64 = 30_000.0;
-
-/// Whether the option makes CA clients declare a disconnect.
-fn cuts_clients(o: &Choice) -> bool {
+/// Whether the option makes CA clients declare a disconnect; for a guest with no PVs
+/// named, whether its pause outlasts `EPICS_CA_CONN_TMO` (`conn_tmo_ms`).
+fn cuts_clients(o: &Choice, conn_tmo_ms: f64) -> bool {
     if o.pvs.is_empty() {
-        o.downtime_ms > CA_CONN_TMO_MS
+        o.downtime_ms > conn_tmo_ms
     } else {
         o.pvs.iter().any(|p| p.disconnect)
     }
 }
 
-fn choose(opts: &[Choice]) -> (Strategy, String) {
+fn choose(opts: &[Choice], conn_tmo_ms: f64) -> (Strategy, String) {
     let [pre, ac, pc, off] = [&opts[0], &opts[1], &opts[2], &opts[3]];
     // An option whose pause makes the CA clients declare a disconnect loses to one
     // that spares them that.
     let spared = opts
         .iter()
-        .any(|o| o.available && o.completes && !cuts_clients(o));
-    let acceptable = |o: &Choice| o.available && o.completes && (!spared || !cuts_clients(o));
+        .any(|o| o.available && o.completes && !cuts_clients(o, conn_tmo_ms));
+    let acceptable =
+        |o: &Choice| o.available && o.completes && (!spared || !cuts_clients(o, conn_tmo_ms));
     let pre_ok = acceptable(pre);
     let pre_says = if pre.completes {
         format!(
