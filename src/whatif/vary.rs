@@ -21,7 +21,7 @@ pub const ALIASES: &[(&str, &str, &str)] = &[
     ),
     (
         "cpu_load",
-        "workload.cpu_load_pct",
+        CPU_LOAD,
         "vCPU load of the writing work, % (sets the write rate)",
     ),
     ("wws", "workload.wws_mib", "working set, MiB"),
