@@ -3,7 +3,9 @@
 # (traces/lab-tcg-stp-*) with lab/record.sh: idle to non-converging dirty rates at two
 # bandwidth caps, two guest memory sizes, an NFS disk with a guest disk writer at two
 # added NFS latencies, both directions, and STP on the destination bridge at three
-# forward delays plus off, and auto-converge at three dirty rates. Bundles that exist
+# forward delays plus off, and auto-converge at three dirty rates; then the lab's first
+# recordings (traces/lab-tcg-{idle,dirty,nfs}-*, made before the link probe existed), so
+# that a tagged repeat has them with the probe. Bundles that exist
 # already are skipped, so an interrupted set can be resumed.
 #
 # usage: lab/calib-set.sh [--only REGEX] [--tag TAG] [--list] [OUT_DIR]
@@ -65,6 +67,17 @@ none lab-tcg-stp-off-idle-512m-a2b                    --memory 512 --bandwidth 6
 none lab-tcg-stp-fd2s-idle-512m-a2b                   --memory 512 --bandwidth 64 --rate 0 --stp-dest 2
 none lab-tcg-stp-fd5s-idle-512m-a2b                   --memory 512 --bandwidth 64 --rate 0 --stp-dest 5
 none lab-tcg-stp-fd10s-idle-512m-a2b                  --memory 512 --bandwidth 64 --rate 0 --stp-dest 10
+none lab-tcg-idle-512m-a2b                            --memory 512 --bandwidth 64 --wws 0 --rate 0
+none lab-tcg-dirty5k-64m-512m-a2b                     --memory 512 --bandwidth 64 --wws 64 --rate 5000
+none lab-tcg-dirty5k-64m-512m-b2a                     --memory 512 --bandwidth 64 --wws 64 --rate 5000 --direction b2a
+none lab-tcg-dirty10k-64m-512m-a2b                    --memory 512 --bandwidth 64 --wws 64 --rate 10000
+none lab-tcg-dirty20k-64m-32mibs-nonconv-512m-a2b     --memory 512 --bandwidth 32 --wws 64 --rate 20000
+none lab-tcg-dirty20k-64m-32mibs-autoconverge-512m-a2b --memory 512 --bandwidth 32 --wws 64 --rate 20000 --auto-converge --timeout 150
+none lab-tcg-idle-256m-scan100ms-a2b                  --memory 256 --bandwidth 64 --wws 0 --rate 0 --scan .1
+none lab-tcg-idle-512m-100mbit-nocap-b2a              --memory 512 --bandwidth 0 --wws 0 --rate 0 --link 100mbit
+none lab-tcg-idle-512m-a2b-stp5s                      --memory 512 --bandwidth 64 --wws 0 --rate 0 --stp-dest 5
+nfs  lab-tcg-nfs-dirty2k-32m-disk256k-rtt5ms-512m-a2b --memory 512 --bandwidth 64 --wws 32 --rate 2000 --disk-kib-s 256 --nfs-delay 5
+nfs  lab-tcg-nfs-idle-disk128k-rtt20ms-512m-b2a       --memory 512 --bandwidth 64 --wws 0 --rate 0 --disk-kib-s 128 --nfs-delay 20 --direction b2a
 '
 
 wait_load() {
