@@ -134,6 +134,9 @@ pub struct Observation {
     pub job: Option<JobObserved>,
     /// Pings: the loss run at the switch (or the longest) with honest bounds.
     pub ping: Option<PingOutage>,
+    /// The guest's mean ping round trip before the job started, ms (timestamped ping
+    /// logs with job statistics only).
+    pub ping_rtt_before_job_ms: Option<f64>,
     /// The ping outage split into pause and network, when both are known.
     pub outage_parts: Option<OutageParts>,
     /// Per PV.
@@ -464,6 +467,10 @@ fn assemble(
         }
     });
     let switch = job.as_ref().and_then(|j| j.end_unix_ns);
+    let ping_rtt_before_job_ms = match (&ping, job.as_ref().and_then(|j| j.start_unix_ns)) {
+        (Some((log, _)), Some(start)) => observed::mean_rtt_before_ms(log, start),
+        _ => None,
+    };
     let ping = ping.map(|(log, interval)| at_switch(observed::ping_outage(&log, interval), switch));
     let default = PvParams {
         scan_period_ms: 1000.0,
@@ -497,6 +504,7 @@ fn assemble(
         stall_kind: observed::classify_all(&pvs),
         pv: pvs,
         ping,
+        ping_rtt_before_job_ms,
         outage_parts,
         skipped: Vec::new(),
     }

@@ -63,6 +63,29 @@ pub struct PingOutage {
     pub runs: Vec<LossRun>,
 }
 
+/// Mean round trip of the replies printed before `before_unix_ns` (duplicates left
+/// out), ms; None with fewer than [`MIN_RTT_REPLIES`] of them. Before a migration it
+/// says how promptly the guest was answering: under TCG a busy host shows in it.
+pub fn mean_rtt_before_ms(log: &PingLog, before_unix_ns: i64) -> Option<f64> {
+    let rtts: Vec<f64> = log
+        .events
+        .iter()
+        .filter(|e| e.t_unix_ns.is_some_and(|t| t < before_unix_ns))
+        .filter_map(|e| match e.kind {
+            PingEventKind::Reply {
+                rtt_us: Some(r),
+                duplicate: false,
+                ..
+            } => Some(r as f64 / 1000.0),
+            _ => None,
+        })
+        .collect();
+    (rtts.len() >= MIN_RTT_REPLIES).then(|| rtts.iter().sum::<f64>() / rtts.len() as f64)
+}
+
+/// Replies [`mean_rtt_before_ms`] needs for a mean.
+pub const MIN_RTT_REPLIES: usize = 5;
+
 /// Per-probe facts gathered from the log.
 #[derive(Default, Clone, Copy)]
 struct Probe {
