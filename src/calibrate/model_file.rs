@@ -79,7 +79,30 @@ pub struct HostFit {
     pub setup_ms_cpu: Estimate,
     /// ...plus this many ms when the disk is on NFS (the destination opens it).
     pub setup_ms_nfs: Estimate,
+    /// How busy the hosts were, read from the guest's ping round trip before the job,
+    /// for runs without the link probe (None: not fitted, such runs are predicted at
+    /// the reference).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub busy_from_ping: Option<PingLoadFit>,
 }
+
+/// How busy the hosts were (the reference probe figure over the run's) against the
+/// guest's mean ping round trip before the job: `intercept + per_rtt_ms x rtt`, with
+/// the round trip held inside the range the fit saw.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PingLoadFit {
+    /// Busy factor at a round trip of 0.
+    pub intercept: Estimate,
+    /// Busy factor per ms of mean round trip.
+    pub per_rtt_ms: Estimate,
+    /// Lowest and highest mean round trip among the runs it was fitted on, ms.
+    pub rtt_ms_range: [f64; 2],
+}
+
+/// Least busy factor [`ModelFile::probe_from_ping`] gives (a host cannot be freer
+/// than idle; keeps the division finite).
+const MIN_BUSY: f64 = 0.2;
 
 /// Switchover.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -180,6 +203,18 @@ impl ModelFile {
         toml::to_string(self).unwrap_or_default()
     }
 
+    /// The free-CPU figure (link probe, Mbit/s) a guest answering pings in `rtt_ms` on
+    /// average before the job stands for; None without the fitted map.
+    pub fn probe_from_ping(&self, rtt_ms: f64) -> Option<f64> {
+        let m = self.host.busy_from_ping.as_ref()?;
+        if !rtt_ms.is_finite() {
+            return None;
+        }
+        let [lo, hi] = m.rtt_ms_range;
+        let busy = (m.intercept.value + m.per_rtt_ms.value * rtt_ms.clamp(lo, hi)).max(MIN_BUSY);
+        Some(self.host.reference_probe_mbit_s / busy)
+    }
+
     /// Fills what `f` leaves unset with this model's figures, for a run whose link
     /// probe measured `probe_mbit_s` (None: a host as free as at the reference) and
     /// whose NFS round trip was measured as `nfs_rtt_ms` (None: from the scenario).
@@ -267,5 +302,38 @@ impl ModelFile {
             .reconverge_ms
             .or(Some(self.network.reconverge_ms.value.max(0.0)));
         f
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ping_round_trip_stands_for_the_probe_inside_the_fitted_range() {
+        let mut m: ModelFile = toml::from_str(
+            &std::fs::read_to_string(
+                Path::new(env!("CARGO_MANIFEST_DIR")).join("models/ihep-2013.toml"),
+            )
+            .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(m.probe_from_ping(1.0), None, "no map, no figure");
+        m.host.reference_probe_mbit_s = 200.0;
+        m.host.busy_from_ping = Some(PingLoadFit {
+            intercept: Estimate::assumed(0.5),
+            per_rtt_ms: Estimate::assumed(0.5),
+            rtt_ms_range: [0.5, 5.0],
+        });
+        // busy 1 at 1 ms: the reference; busy 2 at 3 ms: half of it.
+        assert_eq!(m.probe_from_ping(1.0), Some(200.0));
+        assert_eq!(m.probe_from_ping(3.0), Some(100.0));
+        // Outside the range the fit saw, its ends: no extrapolation.
+        assert_eq!(m.probe_from_ping(50.0), m.probe_from_ping(5.0));
+        assert_eq!(m.probe_from_ping(0.0), m.probe_from_ping(0.5));
+        assert_eq!(m.probe_from_ping(f64::NAN), None);
+        // A map that would make the host freer than idle stops at the floor.
+        m.host.busy_from_ping.as_mut().unwrap().intercept = Estimate::assumed(-10.0);
+        assert_eq!(m.probe_from_ping(1.0), Some(200.0 / MIN_BUSY));
     }
 }

@@ -1,6 +1,7 @@
 //! A recorded run as calibration sees it: the parameters it ran with, what its job
 //! statistics and pings showed, and what its link probe measured.
 
+use super::ModelFile;
 use crate::bundle::Bundle;
 use crate::replay::observe::{JobObserved, ReplayError, observe_bundle};
 use crate::replay::observed::PingOutage;
@@ -19,6 +20,9 @@ pub struct Run {
     pub ping: Option<PingOutage>,
     /// The link probe's small-message TCP throughput (free CPU), Mbit/s.
     pub probe_mbit_s: Option<f64>,
+    /// The guest's mean ping round trip before the job, ms: how busy the host was
+    /// when the run has no link probe.
+    pub ping_rtt_before_job_ms: Option<f64>,
     /// The NFS round trip measured before the run, ms.
     pub nfs_rtt_ms: Option<f64>,
     /// QEMU version.
@@ -45,11 +49,19 @@ impl Run {
             job,
             ping: obs.ping,
             probe_mbit_s,
+            ping_rtt_before_job_ms: obs.ping_rtt_before_job_ms,
             nfs_rtt_ms,
             qemu: m.hosts.qemu_version.clone(),
             libvirt: m.hosts.libvirt_version.clone(),
             accel: m.hosts.accel.clone(),
         }))
+    }
+
+    /// The free-CPU figure to predict this run at: its link probe, else what `model`
+    /// reads from the guest's ping round trip before the job (None: neither).
+    pub fn load_probe_mbit_s(&self, model: &ModelFile) -> Option<f64> {
+        self.probe_mbit_s
+            .or_else(|| model.probe_from_ping(self.ping_rtt_before_job_ms?))
     }
 
     /// Whether pre-copy completed and the job statistics hold the totals.

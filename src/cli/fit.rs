@@ -108,11 +108,16 @@ fn runs(paths: &[PathBuf]) -> Result<Vec<Run>> {
 }
 
 fn est(e: &Estimate, unit: &str) -> String {
+    let unit = if unit.is_empty() {
+        String::new()
+    } else {
+        format!(" {unit}")
+    };
     if e.n == 0 {
-        format!("{:.4} {unit} (assumed)", e.value)
+        format!("{:.4}{unit} (assumed)", e.value)
     } else {
         format!(
-            "{:.4} {unit} [{:.4}, {:.4}] (n={})",
+            "{:.4}{unit} [{:.4}, {:.4}] (n={})",
             e.value, e.ci95_lo, e.ci95_hi, e.n
         )
     }
@@ -149,6 +154,21 @@ fn describe(m: &ModelFile) -> String {
         (
             "set-up, extra with an NFS disk",
             est(&m.host.setup_ms_nfs, "ms"),
+        ),
+        (
+            "busy factor without the probe",
+            m.host.busy_from_ping.as_ref().map_or(
+                "not fitted (predicted at the reference)".into(),
+                |p| {
+                    format!(
+                        "{} + {} per ms of guest ping round trip ({:.2}-{:.2} ms)",
+                        est(&p.intercept, ""),
+                        est(&p.per_rtt_ms, ""),
+                        p.rtt_ms_range[0],
+                        p.rtt_ms_range[1]
+                    )
+                },
+            ),
         ),
         ("switchover fixed cost", est(&m.switchover.fixed_ms, "ms")),
         (

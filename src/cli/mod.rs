@@ -53,15 +53,18 @@ enum Command {
 }
 
 /// The model input for `file` with a calibrated model file filling in what it leaves
-/// unset.
+/// unset; for a recorded `run`, at the host load and NFS round trip it measured.
 pub fn with_model(
     model: &std::path::Path,
     file: &migbench::scenario::ScenarioFile,
-    probe_mbit_s: Option<f64>,
-    nfs_rtt_ms: Option<f64>,
+    run: Option<&migbench::calibrate::Run>,
 ) -> anyhow::Result<migbench::model::ModelParams> {
     let m = migbench::calibrate::ModelFile::load(model).map_err(|e| BadInput(e.to_string()))?;
-    let filled = m.fill(file, probe_mbit_s, nfs_rtt_ms);
+    let filled = m.fill(
+        file,
+        run.and_then(|r| r.load_probe_mbit_s(&m)),
+        run.and_then(|r| r.nfs_rtt_ms),
+    );
     migbench::scenario::from_file(&filled).map_err(|problems| {
         BadInput(format!(
             "{} with {}: {}",

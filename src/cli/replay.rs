@@ -78,8 +78,7 @@ pub fn run(a: &Args, json: bool) -> Result<bool> {
             (None, Some(m)) => {
                 let run = migbench::calibrate::Run::from_bundle(&b)
                     .map_err(|e| BadInput(e.to_string()))?;
-                let (probe, nfs) = run.map_or((None, None), |r| (r.probe_mbit_s, r.nfs_rtt_ms));
-                Some(super::with_model(m, &b.scenario_file(), probe, nfs)?)
+                Some(super::with_model(m, &b.scenario_file(), run.as_ref())?)
             }
             (None, None) => None,
         };
@@ -141,7 +140,7 @@ fn params_of(
 ) -> Result<migbench::model::ModelParams> {
     let sc = scenario::load(scenario_path).map_err(|e| BadInput(e.to_string()))?;
     match model {
-        Some(m) => super::with_model(m, &sc.file, None, None),
+        Some(m) => super::with_model(m, &sc.file, None),
         None => Ok(sc.params),
     }
 }

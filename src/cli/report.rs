@@ -72,8 +72,7 @@ fn build(a: &Args) -> Result<Built> {
             Some(m) => {
                 let run = migbench::calibrate::Run::from_bundle(&b)
                     .map_err(|e| BadInput(e.to_string()))?;
-                let (probe, nfs) = run.map_or((None, None), |r| (r.probe_mbit_s, r.nfs_rtt_ms));
-                Some(super::with_model(m, &b.scenario_file(), probe, nfs)?)
+                Some(super::with_model(m, &b.scenario_file(), run.as_ref())?)
             }
             None => None,
         };
@@ -88,7 +87,7 @@ fn build(a: &Args) -> Result<Built> {
     }
     let mut sc = scenario::load(input).map_err(|e| BadInput(e.to_string()))?;
     if let Some(m) = &a.model {
-        sc.params = super::with_model(m, &sc.file, None, None)?;
+        sc.params = super::with_model(m, &sc.file, None)?;
     }
     let description = sc.file.description.clone().unwrap_or_default();
     build::scenario(&sc.name, &description, &sc.params, a.seed).map_err(plot_bug)

@@ -45,7 +45,7 @@ pub struct Args {
 pub fn run(a: &Args, json: bool) -> Result<()> {
     let mut sc = scenario::load(&a.scenario).map_err(|e| BadInput(e.to_string()))?;
     if let Some(m) = &a.model {
-        sc.params = super::with_model(m, &sc.file, None, None)?;
+        sc.params = super::with_model(m, &sc.file, None)?;
     }
     let twin = a.twin.then(|| analytic::geometric(&sc.params));
     if a.runs == 1 {
