@@ -49,7 +49,7 @@ fn committed_model_replays_every_bundle() {
     assert_eq!(s.verdict_accuracy, 1.0, "a convergence verdict is wrong");
     assert!(s.bytes_mape <= 5.0, "bytes MAPE {:.2} %", s.bytes_mape);
     assert!(
-        s.total_time_mape <= 6.5,
+        s.total_time_mape <= 5.8,
         "total time MAPE {:.2} %",
         s.total_time_mape
     );
@@ -76,9 +76,9 @@ fn held_out_runs_are_predicted() {
         s.bytes_mape
     );
     // 7.9 % before runs without the link probe were predicted at the load their
-    // pings show, 5.9 % after.
+    // pings show, 5.9 % after, 5.4 % with the ping round trip in the set-up.
     assert!(
-        s.total_time_mape <= 6.5,
+        s.total_time_mape <= 5.8,
         "held-out total time MAPE {:.2} %",
         s.total_time_mape
     );
@@ -131,7 +131,7 @@ fn auto_converge_runs_keep_their_pace_until_the_throttle_starves_them() {
     assert!(ac.len() >= 7, "{} auto-converge runs", ac.len());
     let mut lingered = Vec::new();
     for r in &ac {
-        let f = m.fill(&r.file, r.load_probe_mbit_s(&m), r.nfs_rtt_ms);
+        let f = r.filled(&m);
         let p = migbench::scenario::from_file(&f).unwrap();
         let o = migbench::model::simulate(&p, 1);
         assert_eq!(

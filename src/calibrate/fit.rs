@@ -2,8 +2,8 @@
 //! carry it, with a 95 % confidence interval.
 
 use super::model_file::{
-    GuestFit, HostFit, LinkFit, ModelFile, NetworkFit, PingLoadFit, Provenance, SwitchoverFit,
-    WorkloadFit,
+    GuestFit, HostFit, LinkFit, ModelFile, NetworkFit, PingLoadFit, PingSetupFit, Provenance,
+    SwitchoverFit, WorkloadFit,
 };
 use super::run::Run;
 use super::stats::{Estimate, mean, ols};
@@ -76,8 +76,8 @@ fn provenance(runs: &[Run], name: &str, today: &str) -> Provenance {
              efficiency as means, zero-page scanning as the fastest run of zero pages in the job series \
              (a lower bound), switchover by least squares on the link probe's free-CPU figure and the \
              measured NFS round trip, write efficiency per run by simulation, set-up by least squares of \
-             the observed time less the simulated one on the free-CPU figure (runs without the probe \
-             left out of both). How busy the host was in a run without the probe is read from the \
+             the observed time less the simulated one on the free-CPU figure and the guest's mean ping \
+             round trip before the job (runs without the probe left out of both). How busy the host was in a run without the probe is read from the \
              guest's mean ping round trip before the job (least squares on the runs with both), for \
              predictions only."
                 .to_string(),
@@ -192,6 +192,7 @@ fn fit_host(done: &[&Run], efficiency: f64) -> Result<HostFit, String> {
         rows.push(Row {
             busy: busy(r, reference),
             extra: nfs_disk(r),
+            ping: None,
             y: t - moving_ms - d,
         });
     }
@@ -211,6 +212,7 @@ fn fit_host(done: &[&Run], efficiency: f64) -> Result<HostFit, String> {
         setup_ms_cpu: f.cpu,
         setup_ms_nfs: f.extra.unwrap_or(Estimate::assumed(0.0)),
         busy_from_ping: fit_busy_from_ping(done, reference),
+        setup_ping: None,
     })
 }
 
@@ -248,6 +250,8 @@ struct Row {
     busy: Option<f64>,
     /// The third regressor (an NFS disk, or its round trip).
     extra: f64,
+    /// The guest's mean ping round trip before the job, ms, for a cost it may explain.
+    ping: Option<f64>,
     /// The observation.
     y: f64,
 }
@@ -258,6 +262,8 @@ struct FixedCpuExtra {
     cpu: Estimate,
     /// None when no run varies it (no NFS runs).
     extra: Option<Estimate>,
+    /// The ping round-trip term, when every run has the round trip and it tells.
+    ping: Option<PingSetupFit>,
 }
 
 /// Least squares of a cost on a constant, how busy the hosts were and one more
@@ -265,6 +271,8 @@ struct FixedCpuExtra {
 /// are left out while at least four runs have it, else the CPU term is dropped
 /// (assumed 0) and every run counts, so bundles recorded without the probe still fit.
 /// The extra term is dropped when fewer than two runs have it or it does not vary.
+/// When every run used has a ping round trip, it is a fourth regressor (against their
+/// median), kept only when its slope's interval is above 0.
 fn fit_fixed_cpu_extra(rows: &[Row]) -> Option<FixedCpuExtra> {
     let probed: Vec<&Row> = rows.iter().filter(|r| r.busy.is_some()).collect();
     let varies = |v: &[&Row]| {
@@ -282,6 +290,28 @@ fn fit_fixed_cpu_extra(rows: &[Row]) -> Option<FixedCpuExtra> {
     let with_extra = rows.iter().filter(|r| r.extra != 0.0).count();
     let extra_varies = rows.iter().any(|r| (r.extra - rows[0].extra).abs() > 1e-9);
     let use_extra = with_extra >= 2 && extra_varies;
+    let pings: Vec<f64> = rows.iter().filter_map(|r| r.ping).collect();
+    let ping_ref = (use_cpu && pings.len() == rows.len() && pings.len() >= 6)
+        .then(|| median(pings.clone()))
+        .flatten();
+    let f = fit_columns(&rows, use_cpu, use_extra, ping_ref)?;
+    if ping_ref.is_some()
+        && f.ping
+            .as_ref()
+            .is_none_or(|p| p.ms_per_rtt_ms.ci95_lo <= 0.0)
+    {
+        return fit_columns(&rows, use_cpu, use_extra, None);
+    }
+    Some(f)
+}
+
+/// [`fit_fixed_cpu_extra`]'s least squares on the columns chosen.
+fn fit_columns(
+    rows: &[&Row],
+    use_cpu: bool,
+    use_extra: bool,
+    ping_ref: Option<f64>,
+) -> Option<FixedCpuExtra> {
     let x: Vec<Vec<f64>> = rows
         .iter()
         .map(|r| {
@@ -291,6 +321,9 @@ fn fit_fixed_cpu_extra(rows: &[Row]) -> Option<FixedCpuExtra> {
             }
             if use_extra {
                 v.push(r.extra);
+            }
+            if let Some(p0) = ping_ref {
+                v.push(r.ping.unwrap_or(p0) - p0);
             }
             v
         })
@@ -304,7 +337,26 @@ fn fit_fixed_cpu_extra(rows: &[Row]) -> Option<FixedCpuExtra> {
         Estimate::assumed(0.0)
     };
     let extra = if use_extra { Some(b.next()?) } else { None };
-    Some(FixedCpuExtra { fixed, cpu, extra })
+    let ping = match ping_ref {
+        Some(p0) => {
+            let pings = rows.iter().filter_map(|r| r.ping);
+            Some(PingSetupFit {
+                reference_rtt_ms: p0,
+                ms_per_rtt_ms: b.next()?,
+                rtt_ms_range: [
+                    pings.clone().fold(f64::INFINITY, f64::min),
+                    pings.fold(f64::NEG_INFINITY, f64::max),
+                ],
+            })
+        }
+        None => None,
+    };
+    Some(FixedCpuExtra {
+        fixed,
+        cpu,
+        extra,
+        ping,
+    })
 }
 
 /// How busy the hosts were against the reference: the reference probe figure over
@@ -332,7 +384,12 @@ fn fit_top_nonzero(done: &[&Run], model: &ModelFile) -> Estimate {
             continue;
         };
         let final_bytes = |top_mib: f64| {
-            let mut f = model.fill(&r.file, r.probe_mbit_s, r.nfs_rtt_ms);
+            let mut f = model.fill(
+                &r.file,
+                r.probe_mbit_s,
+                r.ping_rtt_before_job_ms,
+                r.nfs_rtt_ms,
+            );
             f.workload.top_nonzero_mib = Some(top_mib);
             let p = scenario::from_file(&f).ok()?;
             let o = simulate(&p, 1);
@@ -374,7 +431,12 @@ fn fit_setup(done: &[&Run], model: &mut ModelFile) -> Result<(), String> {
         let Some(t) = r.job.total_time_ms else {
             continue;
         };
-        let mut f = model.fill(&r.file, r.probe_mbit_s, r.nfs_rtt_ms);
+        let mut f = model.fill(
+            &r.file,
+            r.probe_mbit_s,
+            r.ping_rtt_before_job_ms,
+            r.nfs_rtt_ms,
+        );
         f.migration.setup_ms = Some(0.0);
         let p = scenario::from_file(&f).map_err(|e| format!("{}: {}", r.name, e[0].message))?;
         let o = simulate(&p, 1);
@@ -384,6 +446,7 @@ fn fit_setup(done: &[&Run], model: &mut ModelFile) -> Result<(), String> {
         rows.push(Row {
             busy: busy(r, reference),
             extra: nfs_disk(r),
+            ping: r.ping_rtt_before_job_ms,
             y: t - o.total_time_ns as f64 / 1e6,
         });
     }
@@ -391,6 +454,7 @@ fn fit_setup(done: &[&Run], model: &mut ModelFile) -> Result<(), String> {
     model.host.setup_ms = f.fixed;
     model.host.setup_ms_cpu = f.cpu;
     model.host.setup_ms_nfs = f.extra.unwrap_or(Estimate::assumed(0.0));
+    model.host.setup_ping = f.ping;
     Ok(())
 }
 
@@ -400,7 +464,12 @@ fn fit_switchover(done: &[&Run], model: &ModelFile) -> Result<SwitchoverFit, Str
     let mut rows = Vec::new();
     for r in done {
         let Some(d) = r.job.downtime_ms else { continue };
-        let f = model.fill(&r.file, r.probe_mbit_s, r.nfs_rtt_ms);
+        let f = model.fill(
+            &r.file,
+            r.probe_mbit_s,
+            r.ping_rtt_before_job_ms,
+            r.nfs_rtt_ms,
+        );
         let p = scenario::from_file(&f).map_err(|e| format!("{}: {}", r.name, e[0].message))?;
         let o = simulate(&p, 1);
         let moved_ms = (o.downtime.final_ram_ns + o.downtime.device_state_ns) as f64 / 1e6;
@@ -412,6 +481,7 @@ fn fit_switchover(done: &[&Run], model: &ModelFile) -> Result<SwitchoverFit, Str
         rows.push(Row {
             busy: busy(r, model.host.reference_probe_mbit_s),
             extra: nfs_rtt_ms,
+            ping: None,
             y: d - moved_ms,
         });
     }
@@ -433,7 +503,12 @@ fn fit_writes(done: &[&Run], model: &ModelFile) -> WorkloadFit {
         let err = |k: f64| {
             let mut m = model.clone();
             m.workload.write_efficiency = Estimate::assumed(k);
-            let f = m.fill(&r.file, r.probe_mbit_s, r.nfs_rtt_ms);
+            let f = m.fill(
+                &r.file,
+                r.probe_mbit_s,
+                r.ping_rtt_before_job_ms,
+                r.nfs_rtt_ms,
+            );
             let Ok(p) = scenario::from_file(&f) else {
                 return f64::INFINITY;
             };
@@ -498,6 +573,7 @@ mod tests {
             .map(|(i, &(busy, extra))| Row {
                 busy,
                 extra,
+                ping: None,
                 y: 100.0 + 50.0 * busy.unwrap_or(1.0) + 8.0 * extra + (i % 3) as f64 - 1.0,
             })
             .collect()
@@ -541,5 +617,44 @@ mod tests {
             .unwrap();
         assert_eq!((f.cpu.value, f.cpu.n), (0.0, 0));
         assert_eq!(f.fixed.n, 4);
+    }
+
+    #[test]
+    fn ping_round_trip_is_a_term_only_when_it_tells() {
+        // y = 100 + 50 x busy + 30 x (ping - 1.5), the ping not a copy of busy.
+        let spec = [
+            (0.5, 1.0),
+            (1.0, 2.0),
+            (2.0, 1.5),
+            (1.5, 3.0),
+            (0.7, 1.2),
+            (1.2, 0.8),
+            (1.8, 2.5),
+        ];
+        let make = |slope: f64| -> Vec<Row> {
+            spec.iter()
+                .enumerate()
+                .map(|(i, &(b, p))| Row {
+                    busy: Some(b),
+                    extra: 0.0,
+                    ping: Some(p),
+                    y: 100.0 + 50.0 * b + slope * (p - 1.5) + (i % 3) as f64 - 1.0,
+                })
+                .collect()
+        };
+        let f = fit_fixed_cpu_extra(&make(30.0)).unwrap();
+        let p = f.ping.expect("the round trip explains part of the cost");
+        assert!((p.ms_per_rtt_ms.value - 30.0).abs() < 3.0, "{p:?}");
+        assert_eq!(p.reference_rtt_ms, 1.5);
+        assert_eq!(p.rtt_ms_range, [0.8, 3.0]);
+        assert!((f.cpu.value - 50.0).abs() < 5.0);
+        // No dependence on the round trip: the term is dropped, the rest stays.
+        let f = fit_fixed_cpu_extra(&make(0.0)).unwrap();
+        assert!(f.ping.is_none());
+        assert!((f.cpu.value - 50.0).abs() < 5.0);
+        // A run without the round trip: no term.
+        let mut rows = make(30.0);
+        rows[0].ping = None;
+        assert!(fit_fixed_cpu_extra(&rows).unwrap().ping.is_none());
     }
 }

@@ -84,6 +84,25 @@ pub struct HostFit {
     /// the reference).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub busy_from_ping: Option<PingLoadFit>,
+    /// ...plus this with the guest's ping round trip before the job: how promptly the
+    /// guest answers tells how busy the host is right before the migrate call, which
+    /// the probe, some seconds earlier, can miss (None: not fitted).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub setup_ping: Option<PingSetupFit>,
+}
+
+/// Set-up time against the guest's mean ping round trip before the job:
+/// `ms_per_rtt_ms x (rtt - reference_rtt_ms)`, the round trip held inside the range
+/// fitted; a scenario that does not give the round trip is at the reference.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PingSetupFit {
+    /// Round trip the other set-up terms are stated at (median of the fit's runs), ms.
+    pub reference_rtt_ms: f64,
+    /// Set-up ms per ms of round trip above it.
+    pub ms_per_rtt_ms: Estimate,
+    /// Lowest and highest round trip among the runs it was fitted on, ms.
+    pub rtt_ms_range: [f64; 2],
 }
 
 /// How busy the hosts were (the reference probe figure over the run's) against the
@@ -216,12 +235,15 @@ impl ModelFile {
     }
 
     /// Fills what `f` leaves unset with this model's figures, for a run whose link
-    /// probe measured `probe_mbit_s` (None: a host as free as at the reference) and
-    /// whose NFS round trip was measured as `nfs_rtt_ms` (None: from the scenario).
+    /// probe measured `probe_mbit_s` (None: a host as free as at the reference), whose
+    /// guest answered pings in `ping_rtt_ms` on average before the job (None: as at
+    /// the reference) and whose NFS round trip was measured as `nfs_rtt_ms` (None:
+    /// from the scenario).
     pub fn fill(
         &self,
         f: &ScenarioFile,
         probe_mbit_s: Option<f64>,
+        ping_rtt_ms: Option<f64>,
         nfs_rtt_ms: Option<f64>,
     ) -> ScenarioFile {
         let mut f = f.clone();
@@ -280,7 +302,14 @@ impl ModelFile {
                     self.host.setup_ms_nfs.value
                 } else {
                     0.0
-                })
+                }
+                + self.host.setup_ping.as_ref().map_or(0.0, |s| {
+                    let [lo, hi] = s.rtt_ms_range;
+                    let rtt = ping_rtt_ms
+                        .filter(|r| r.is_finite())
+                        .map_or(s.reference_rtt_ms, |r| r.clamp(lo, hi));
+                    s.ms_per_rtt_ms.value * (rtt - s.reference_rtt_ms)
+                }))
             .max(0.0),
         ));
         // The fixed pause splits evenly between the source (inside what QEMU reports)
@@ -335,5 +364,38 @@ mod tests {
         // A map that would make the host freer than idle stops at the floor.
         m.host.busy_from_ping.as_mut().unwrap().intercept = Estimate::assumed(-10.0);
         assert_eq!(m.probe_from_ping(1.0), Some(200.0 / MIN_BUSY));
+    }
+
+    #[test]
+    fn set_up_follows_the_ping_round_trip_inside_the_fitted_range() {
+        let mut m: ModelFile = toml::from_str(
+            &std::fs::read_to_string(
+                Path::new(env!("CARGO_MANIFEST_DIR")).join("models/ihep-2013.toml"),
+            )
+            .unwrap(),
+        )
+        .unwrap();
+        let f = ScenarioFile::default();
+        let setup = |m: &ModelFile, ping: Option<f64>| {
+            m.fill(&f, None, ping, None).migration.setup_ms.unwrap()
+        };
+        let base = setup(&m, None);
+        assert_eq!(setup(&m, Some(5.0)), base, "no term fitted, no change");
+        m.host.setup_ping = Some(PingSetupFit {
+            reference_rtt_ms: 1.0,
+            ms_per_rtt_ms: Estimate::assumed(200.0),
+            rtt_ms_range: [0.5, 3.0],
+        });
+        assert_eq!(
+            setup(&m, None),
+            base,
+            "a scenario without it is at the reference"
+        );
+        assert_eq!(setup(&m, Some(1.0)), base);
+        assert!((setup(&m, Some(2.0)) - (base + 200.0)).abs() < 1e-9);
+        assert!(
+            (setup(&m, Some(30.0)) - (base + 400.0)).abs() < 1e-9,
+            "held at 3 ms"
+        );
     }
 }

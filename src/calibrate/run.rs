@@ -64,6 +64,17 @@ impl Run {
             .or_else(|| model.probe_from_ping(self.ping_rtt_before_job_ms?))
     }
 
+    /// Its recorded parameters, with `model` filling in the rest at the load and NFS
+    /// round trip it measured: what predictions of it simulate.
+    pub fn filled(&self, model: &ModelFile) -> ScenarioFile {
+        model.fill(
+            &self.file,
+            self.load_probe_mbit_s(model),
+            self.ping_rtt_before_job_ms,
+            self.nfs_rtt_ms,
+        )
+    }
+
     /// Whether pre-copy completed and the job statistics hold the totals.
     pub fn complete(&self) -> bool {
         self.job.converged

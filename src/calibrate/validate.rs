@@ -63,7 +63,7 @@ pub struct Validation {
 
 /// Predicts `run` with `model`.
 pub fn check(model: &ModelFile, run: &Run) -> Result<RunCheck, String> {
-    let f = model.fill(&run.file, run.load_probe_mbit_s(model), run.nfs_rtt_ms);
+    let f = run.filled(model);
     let p = scenario::from_file(&f)
         .map_err(|e| format!("{}: {}: {}", run.name, e[0].field, e[0].message))?;
     let o = simulate(&p, 1);

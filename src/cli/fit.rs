@@ -156,6 +156,18 @@ fn describe(m: &ModelFile) -> String {
             est(&m.host.setup_ms_nfs, "ms"),
         ),
         (
+            "set-up, with the guest's ping round trip",
+            m.host.setup_ping.as_ref().map_or("not fitted".into(), |p| {
+                format!(
+                    "{} per ms above {:.2} ms ({:.2}-{:.2} ms)",
+                    est(&p.ms_per_rtt_ms, "ms"),
+                    p.reference_rtt_ms,
+                    p.rtt_ms_range[0],
+                    p.rtt_ms_range[1]
+                )
+            }),
+        ),
+        (
             "busy factor without the probe",
             m.host.busy_from_ping.as_ref().map_or(
                 "not fitted (predicted at the reference)".into(),

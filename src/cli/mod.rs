@@ -53,18 +53,18 @@ enum Command {
 }
 
 /// The model input for `file` with a calibrated model file filling in what it leaves
-/// unset; for a recorded `run`, at the host load and NFS round trip it measured.
+/// unset; for a recorded `run` (whose parameters `file` holds), at the host load and
+/// NFS round trip it measured.
 pub fn with_model(
     model: &std::path::Path,
     file: &migbench::scenario::ScenarioFile,
     run: Option<&migbench::calibrate::Run>,
 ) -> anyhow::Result<migbench::model::ModelParams> {
     let m = migbench::calibrate::ModelFile::load(model).map_err(|e| BadInput(e.to_string()))?;
-    let filled = m.fill(
-        file,
-        run.and_then(|r| r.load_probe_mbit_s(&m)),
-        run.and_then(|r| r.nfs_rtt_ms),
-    );
+    let filled = match run {
+        Some(r) => r.filled(&m),
+        None => m.fill(file, None, None, None),
+    };
     migbench::scenario::from_file(&filled).map_err(|problems| {
         BadInput(format!(
             "{} with {}: {}",

@@ -155,7 +155,7 @@ pub fn apply(
         .try_into()
         .map_err(|e: toml::de::Error| e.message().to_string())?;
     if let Some(m) = model {
-        file = m.fill(&file, None, None);
+        file = m.fill(&file, None, None, None);
     }
     scenario::from_file(&file).map_err(|problems| {
         problems
