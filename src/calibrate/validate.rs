@@ -29,6 +29,9 @@ pub struct RunCheck {
     pub observed_downtime_ms: Option<f64>,
     /// Predicted guest pause, ms.
     pub predicted_downtime_ms: f64,
+    /// How busy the host was taken to be: `probe` (the run's link probe), `ping` (its
+    /// guest's ping round trip, without the probe) or `reference` (neither).
+    pub host_load_from: &'static str,
 }
 
 /// Overall figures.
@@ -68,6 +71,13 @@ pub fn check(model: &ModelFile, run: &Run) -> Result<RunCheck, String> {
         .map_err(|e| format!("{}: {}: {}", run.name, e[0].field, e[0].message))?;
     let o = simulate(&p, 1);
     Ok(RunCheck {
+        host_load_from: if run.probe_mbit_s.is_some() {
+            "probe"
+        } else if run.load_probe_mbit_s(model).is_some() {
+            "ping"
+        } else {
+            "reference"
+        },
         name: run.name.clone(),
         observed_converged: run.job.converged,
         predicted_converged: o.completed && !o.postcopy_used,

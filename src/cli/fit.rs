@@ -14,9 +14,11 @@ use std::path::{Path, PathBuf};
 /// Estimates, each with a 95 % confidence interval: the guest's non-zero memory
 /// against its size, the stream's per-page overhead, the link efficiency, the
 /// sender's zero-page scan rate and the set-up cost against the free CPU the link
-/// probe measured, the fixed switchover cost and the NFS round trips of the storage
-/// handover, the effective write rate, and the network delay after resume. The file
-/// records which bundles, QEMU/libvirt versions and accelerators it came from.
+/// probe measured and the guest's ping round trip before the job, the fixed
+/// switchover cost and the NFS round trips of the storage handover, the effective
+/// write rate, and the network delay after resume; and, for predicting runs recorded
+/// without the link probe, how busy the host was against that ping round trip. The
+/// file records which bundles, QEMU/libvirt versions and accelerators it came from.
 ///
 /// With --holdout, each run is also predicted by a model fitted on all the others
 /// (leave-one-out) and the errors are reported, as `validate` does.
@@ -226,6 +228,7 @@ fn describe(m: &ModelFile) -> String {
 pub fn render_validation(v: &Validation) -> String {
     let mut t = Table::new(&[
         "run",
+        "load from",
         "verdict obs/pred",
         "time obs s",
         "pred s",
@@ -245,6 +248,7 @@ pub fn render_validation(v: &Validation) -> String {
         let show = c.observed_converged && c.predicted_converged;
         t.row(vec![
             c.name.trim_start_matches("lab-").to_string(),
+            c.host_load_from.to_string(),
             format!(
                 "{}/{}{}",
                 conv(c.observed_converged),
@@ -282,7 +286,8 @@ pub fn render_validation(v: &Validation) -> String {
     }
     let s = &v.summary;
     format!(
-        "{} ({} runs, {} with completed pre-copy)\n\n{}\ntotal time MAPE {:.2} %, bytes MAPE {:.2} %, downtime MAE {:.1} ms \
+        "{} ({} runs, {} with completed pre-copy; host load from the run's link probe, \
+         else its guest's ping round trip before the job)\n\n{}\ntotal time MAPE {:.2} %, bytes MAPE {:.2} %, downtime MAE {:.1} ms \
          ({:.0} % within 20 % or 20 ms), verdict accuracy {:.1} %\n",
         v.method,
         s.runs,
