@@ -38,13 +38,17 @@ pub fn render(r: &Replay) -> String {
     if let Some(p) = &o.ping {
         s.push_str(&format!(
             "  ping       {} probes lost at the switch: outage between {:.0} and {} ms (probe every {:.0} ms); \
-             {} lost in all, {} late\n",
+             {} lost in all, {} late{}\n",
             p.lost,
             p.outage_ms_lo,
             p.outage_ms_hi.map_or("?".into(), |h| format!("{h:.0}")),
             p.interval_ms,
             p.total_lost,
-            p.late_replies
+            p.late_replies,
+            o.ping_rtt_before_job_ms
+                .map_or(String::new(), |r| format!(
+                    "; mean round trip before the job {r:.2} ms"
+                )),
         ));
     }
     if let Some(op) = &o.outage_parts {
