@@ -338,15 +338,15 @@ impl ModelFile {
 mod tests {
     use super::*;
 
+    /// The committed prior model, a valid model file to vary.
+    fn prior() -> ModelFile {
+        ModelFile::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("models/ihep-2013.toml"))
+            .unwrap()
+    }
+
     #[test]
     fn ping_round_trip_stands_for_the_probe_inside_the_fitted_range() {
-        let mut m: ModelFile = toml::from_str(
-            &std::fs::read_to_string(
-                Path::new(env!("CARGO_MANIFEST_DIR")).join("models/ihep-2013.toml"),
-            )
-            .unwrap(),
-        )
-        .unwrap();
+        let mut m = prior();
         assert_eq!(m.probe_from_ping(1.0), None, "no map, no figure");
         m.host.reference_probe_mbit_s = 200.0;
         m.host.busy_from_ping = Some(PingLoadFit {
@@ -368,13 +368,7 @@ mod tests {
 
     #[test]
     fn set_up_follows_the_ping_round_trip_inside_the_fitted_range() {
-        let mut m: ModelFile = toml::from_str(
-            &std::fs::read_to_string(
-                Path::new(env!("CARGO_MANIFEST_DIR")).join("models/ihep-2013.toml"),
-            )
-            .unwrap(),
-        )
-        .unwrap();
+        let mut m = prior();
         let f = ScenarioFile::default();
         let setup = |m: &ModelFile, ping: Option<f64>| {
             m.fill(&f, None, ping, None).migration.setup_ms.unwrap()
