@@ -77,9 +77,9 @@ fn provenance(runs: &[Run], name: &str, today: &str) -> Provenance {
              (a lower bound), switchover by least squares on the link probe's free-CPU figure and the \
              measured NFS round trip, write efficiency per run by simulation, set-up by least squares of \
              the observed time less the simulated one on the free-CPU figure and the guest's mean ping \
-             round trip before the job (runs without the probe left out of both). How busy the host was in a run without the probe is read from the \
-             guest's mean ping round trip before the job (least squares on the runs with both), for \
-             predictions only."
+             round trip before the job (runs without the probe left out of both). How busy the host \
+             was in a run without the probe is read from that round trip (least squares on the runs \
+             with both), for predictions only."
                 .to_string(),
         ],
     }

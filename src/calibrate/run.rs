@@ -20,8 +20,9 @@ pub struct Run {
     pub ping: Option<PingOutage>,
     /// The link probe's small-message TCP throughput (free CPU), Mbit/s.
     pub probe_mbit_s: Option<f64>,
-    /// The guest's mean ping round trip before the job, ms: how busy the host was
-    /// when the run has no link probe.
+    /// The guest's mean ping round trip before the job, ms: how promptly the guest
+    /// answered right before the migrate call (a term of the set-up, and what stands
+    /// for the link probe when the run has none).
     pub ping_rtt_before_job_ms: Option<f64>,
     /// The NFS round trip measured before the run, ms.
     pub nfs_rtt_ms: Option<f64>,

@@ -761,6 +761,30 @@ mod tests {
     }
 
     #[test]
+    fn mean_round_trip_counts_the_replies_before_the_job() {
+        // Replies at t = 0.1 s steps from 1000 s: 1, 2, 3, ... ms; a duplicate of the
+        // second does not count.
+        let text: String = (1..=8u64)
+            .map(|s| {
+                let reply =
+                    format!("[1000.{s}00000] 64 bytes from a: icmp_seq={s} ttl=64 time={s}.0 ms\n");
+                if s == 2 {
+                    reply + "[1000.250000] 64 bytes from a: icmp_seq=2 ttl=64 time=90.0 ms (DUP!)\n"
+                } else {
+                    reply
+                }
+            })
+            .collect();
+        let log = ping::parse(&text, "p").unwrap();
+        let at = |s: f64| (s * 1e9) as i64;
+        // Before 1000.65 s: the replies 1..6, mean 3.5 ms.
+        assert_eq!(mean_rtt_before_ms(&log, at(1000.65)), Some(3.5));
+        // Fewer than five replies before the start: no figure.
+        assert_eq!(mean_rtt_before_ms(&log, at(1000.45)), None);
+        assert_eq!(mean_rtt_before_ms(&log, at(1000.55)), Some(3.0));
+    }
+
+    #[test]
     fn ping_outage_without_stamps_uses_interval() {
         let text: String = (1..=10u64)
             .filter(|s| !(4..=6).contains(s))
