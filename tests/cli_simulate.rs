@@ -198,3 +198,45 @@ fn a_reader_that_goes_away_ends_it_quietly() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
+
+#[test]
+fn a_calibrated_prediction_follows_the_host_load_the_scenario_states() {
+    // The lab model's set-up and CPU-bound costs at the reference free CPU, then on a
+    // host with half of it: the prediction takes longer.
+    let dir = std::env::temp_dir().join(format!("migbench-load-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let base = std::fs::read_to_string("scenarios/ihep-epics-demo.toml").unwrap();
+    let total = |extra: &str| {
+        let file = dir.join("s.toml");
+        std::fs::write(
+            &file,
+            base.replacen("[link]\n", &format!("[link]\n{extra}"), 1),
+        )
+        .unwrap();
+        json(&[
+            "simulate",
+            file.to_str().unwrap(),
+            "--model",
+            "models/lab-tcg.toml",
+            "--json",
+        ])["total_time_ms"]
+            .as_f64()
+            .unwrap()
+    };
+    let model = migbench::calibrate::ModelFile::load(Path::new("models/lab-tcg.toml")).unwrap();
+    let reference = model.host.reference_probe_mbit_s;
+    let at_reference = total("");
+    assert_eq!(
+        total(&format!("probe_mbit_s = {reference}\n")),
+        at_reference
+    );
+    let busy = total(&format!("probe_mbit_s = {}\n", reference / 2.0));
+    assert!(busy > at_reference + 100.0, "{busy} vs {at_reference} ms");
+    assert!(
+        bad(
+            &["simulate"],
+            Some("[guest]\nmemory_mib = 512\nping_rtt_ms = 0\n")
+        )
+        .contains("guest.ping_rtt_ms: 0 is out of range")
+    );
+}

@@ -235,10 +235,11 @@ impl ModelFile {
     }
 
     /// Fills what `f` leaves unset with this model's figures, for a run whose link
-    /// probe measured `probe_mbit_s` (None: a host as free as at the reference), whose
-    /// guest answered pings in `ping_rtt_ms` on average before the job (None: as at
-    /// the reference) and whose NFS round trip was measured as `nfs_rtt_ms` (None:
-    /// from the scenario).
+    /// probe measured `probe_mbit_s`, whose guest answered pings in `ping_rtt_ms` on
+    /// average before the job and whose NFS round trip was measured as `nfs_rtt_ms`.
+    /// Unmeasured, they come from the scenario (`link.probe_mbit_s`,
+    /// `guest.ping_rtt_ms`, where the round trip also stands for a missing probe, and
+    /// the storage section), else the host is as at the reference.
     pub fn fill(
         &self,
         f: &ScenarioFile,
@@ -247,6 +248,10 @@ impl ModelFile {
         nfs_rtt_ms: Option<f64>,
     ) -> ScenarioFile {
         let mut f = f.clone();
+        let ping_rtt_ms = ping_rtt_ms.or(f.guest.ping_rtt_ms);
+        let probe_mbit_s = probe_mbit_s
+            .or(f.link.probe_mbit_s)
+            .or_else(|| self.probe_from_ping(f.guest.ping_rtt_ms?));
         let cpu = probe_mbit_s
             .filter(|p| p.is_finite() && *p > 0.0)
             .map_or(1.0, |p| p / self.host.reference_probe_mbit_s);
@@ -364,6 +369,34 @@ mod tests {
         // A map that would make the host freer than idle stops at the floor.
         m.host.busy_from_ping.as_mut().unwrap().intercept = Estimate::assumed(-10.0);
         assert_eq!(m.probe_from_ping(1.0), Some(200.0 / MIN_BUSY));
+    }
+
+    #[test]
+    fn a_scenario_states_the_host_load_a_measurement_overrides() {
+        let mut m = prior();
+        m.host.reference_probe_mbit_s = 200.0;
+        m.host.setup_ms = Estimate::assumed(100.0);
+        m.host.setup_ms_cpu = Estimate::assumed(400.0);
+        m.host.setup_ms_nfs = Estimate::assumed(0.0);
+        m.host.setup_ping = None;
+        m.host.busy_from_ping = Some(PingLoadFit {
+            intercept: Estimate::assumed(0.5),
+            per_rtt_ms: Estimate::assumed(0.5),
+            rtt_ms_range: [0.5, 5.0],
+        });
+        let setup = |f: &ScenarioFile, probe: Option<f64>| {
+            m.fill(f, probe, None, None).migration.setup_ms.unwrap()
+        };
+        let mut f = ScenarioFile::default();
+        assert_eq!(setup(&f, None), 500.0, "at the reference");
+        // Half the free CPU: the CPU-bound part doubles.
+        f.link.probe_mbit_s = Some(100.0);
+        assert_eq!(setup(&f, None), 900.0);
+        assert_eq!(setup(&f, Some(200.0)), 500.0, "a measured probe wins");
+        // Without the probe, the guest's round trip says how busy: 3 ms is busy 2.
+        f.link.probe_mbit_s = None;
+        f.guest.ping_rtt_ms = Some(3.0);
+        assert_eq!(setup(&f, None), 900.0);
     }
 
     #[test]

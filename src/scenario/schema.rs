@@ -49,6 +49,10 @@ pub struct GuestSection {
     pub page_size_kib: Option<f64>,
     /// Device state sent at switchover, KiB (default 300).
     pub device_state_kib: Option<f64>,
+    /// Mean round trip of pings to the guest before the migration, ms: with a
+    /// calibrated model (`--model`), the set-up follows it, and without
+    /// `link.probe_mbit_s` it tells how busy the host is (default: as the model's runs).
+    pub ping_rtt_ms: Option<f64>,
 }
 
 /// `[workload]`.
@@ -124,6 +128,10 @@ pub struct LinkSection {
     pub zero_scan_mib_s: Option<f64>,
     /// Relative standard deviation of the per-window rate (default 0).
     pub jitter: Option<f64>,
+    /// Free CPU on the hosts as the link probe measures it (netperf TCP_STREAM, 8 KiB
+    /// buffers, 128 B messages), Mbit/s: with a calibrated model (`--model`), the
+    /// CPU-bound costs scale to it (default: the model's reference).
+    pub probe_mbit_s: Option<f64>,
 }
 
 /// `[migration]`.

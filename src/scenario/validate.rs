@@ -354,6 +354,21 @@ pub fn to_params(f: &ScenarioFile) -> Result<ModelParams, Vec<FieldProblem>> {
         positive(1e7),
         "MiB/s",
     );
+    // Only a calibrated model reads these (ModelFile::fill); checked here all the same.
+    c.value(
+        "link.probe_mbit_s",
+        l.probe_mbit_s,
+        1.0,
+        positive(1e6),
+        "Mbit/s",
+    );
+    c.value(
+        "guest.ping_rtt_ms",
+        f.guest.ping_rtt_ms,
+        1.0,
+        positive(1e5),
+        "ms",
+    );
     let jitter = c.value(
         "link.jitter",
         l.jitter,
