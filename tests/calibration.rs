@@ -263,3 +263,18 @@ fn runs_without_the_probe_are_predicted_at_the_load_their_pings_show() {
         without.total_time_mape
     );
 }
+
+#[test]
+fn a_probe_at_the_line_rate_measures_the_link_not_the_cpu() {
+    // On the 100 Mbit/s link netperf's small messages reached 95.7 Mbit/s: the link's
+    // limit. Read as free CPU it made the host look twice as busy as the reference.
+    let dir =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("traces/lab-tcg-idle-512m-100mbit-nocap-b2a-q2");
+    let b = Bundle::load(&dir).unwrap();
+    let raw = b.manifest.probe_number("tcp_mbit_s_8k_128b").unwrap();
+    assert!(raw > 90.0 && b.manifest.link.bandwidth_mbit_s == Some(100.0));
+    let r = Run::from_bundle(&b).unwrap().unwrap();
+    assert_eq!(r.probe_mbit_s, None);
+    let m = model();
+    assert!(r.load_probe_mbit_s(&m).is_some(), "the ping stands for it");
+}
