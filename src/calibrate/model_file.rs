@@ -249,6 +249,9 @@ impl ModelFile {
     ) -> ScenarioFile {
         let mut f = f.clone();
         let ping_rtt_ms = ping_rtt_ms.or(f.guest.ping_rtt_ms);
+        // Only the scenario's own round trip stands for a missing probe here: the fit
+        // fills recorded runs at their measured probe alone, and predictions of a
+        // recorded run map its round trip first (Run::load_probe_mbit_s).
         let probe_mbit_s = probe_mbit_s
             .or(f.link.probe_mbit_s)
             .or_else(|| self.probe_from_ping(f.guest.ping_rtt_ms?));
