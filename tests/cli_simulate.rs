@@ -100,7 +100,10 @@ fn non_converging_is_flagged_with_alternatives() {
 }
 
 fn bad(args: &[&str], toml: Option<&str>) -> String {
-    let dir = std::env::temp_dir().join(format!("migbench-cli-{}", std::process::id()));
+    // A directory per call: tests run in parallel threads of one process.
+    static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("migbench-cli-{}-{call}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("bad.toml");
     let mut a: Vec<String> = args.iter().map(|s| s.to_string()).collect();
@@ -118,6 +121,7 @@ fn bad(args: &[&str], toml: Option<&str>) -> String {
     );
     assert!(out.stdout.is_empty());
     let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    let _ = std::fs::remove_dir_all(&dir);
     assert!(!err.contains("panicked"), "{err}");
     err.replace(&file.to_string_lossy().into_owned(), "bad.toml")
 }
