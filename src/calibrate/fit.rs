@@ -231,15 +231,17 @@ fn fit_busy_from_ping(done: &[&Run], reference: f64) -> Option<PingLoadFit> {
         return None;
     }
     let b = ols(&x, &y)?;
-    let rtts = x.iter().map(|r| r[1]);
-    let range = [
-        rtts.clone().fold(f64::INFINITY, f64::min),
-        rtts.fold(f64::NEG_INFINITY, f64::max),
-    ];
     (b[1].ci95_lo > 0.0).then(|| PingLoadFit {
         intercept: b[0],
         per_rtt_ms: b[1],
-        rtt_ms_range: range,
+        rtt_ms_range: span(x.iter().map(|r| r[1])),
+    })
+}
+
+/// Lowest and highest of `xs`.
+fn span(xs: impl Iterator<Item = f64>) -> [f64; 2] {
+    xs.fold([f64::INFINITY, f64::NEG_INFINITY], |[lo, hi], x| {
+        [lo.min(x), hi.max(x)]
     })
 }
 
@@ -338,17 +340,11 @@ fn fit_columns(
     };
     let extra = if use_extra { Some(b.next()?) } else { None };
     let ping = match ping_ref {
-        Some(p0) => {
-            let pings = rows.iter().filter_map(|r| r.ping);
-            Some(PingSetupFit {
-                reference_rtt_ms: p0,
-                ms_per_rtt_ms: b.next()?,
-                rtt_ms_range: [
-                    pings.clone().fold(f64::INFINITY, f64::min),
-                    pings.fold(f64::NEG_INFINITY, f64::max),
-                ],
-            })
-        }
+        Some(p0) => Some(PingSetupFit {
+            reference_rtt_ms: p0,
+            ms_per_rtt_ms: b.next()?,
+            rtt_ms_range: span(rows.iter().filter_map(|r| r.ping)),
+        }),
         None => None,
     };
     Some(FixedCpuExtra {
