@@ -8,7 +8,7 @@
 //! level reached so far (see the README's calibration notes).
 
 use migbench::bundle::Bundle;
-use migbench::calibrate::validate::{leave_one_out, summarize, validate};
+use migbench::calibrate::validate::{Summary, leave_one_out, summarize, validate};
 use migbench::calibrate::{ModelFile, Run, fit::fit};
 use std::path::Path;
 mod cli_support;
@@ -44,18 +44,30 @@ fn committed_model_replays_every_bundle() {
     let runs = runs();
     assert!(runs.len() >= 30, "{} runs", runs.len());
     let v = validate(&model(), &runs).unwrap();
-    let s = &v.summary;
-    eprintln!("{s:?}");
-    assert_eq!(s.verdict_accuracy, 1.0, "a convergence verdict is wrong");
-    assert!(s.bytes_mape <= 5.0, "bytes MAPE {:.2} %", s.bytes_mape);
+    assert_within("committed model", &v.summary, 5.0, 5.8, 30.0);
+}
+
+/// Every verdict right, and bytes and total time (MAPE, %) and downtime (MAE, ms)
+/// within these bounds.
+fn assert_within(what: &str, s: &Summary, bytes_mape: f64, time_mape: f64, downtime_mae_ms: f64) {
+    eprintln!("{what}: {s:?}");
+    assert_eq!(
+        s.verdict_accuracy, 1.0,
+        "{what}: a convergence verdict is wrong"
+    );
     assert!(
-        s.total_time_mape <= 5.8,
-        "total time MAPE {:.2} %",
+        s.bytes_mape <= bytes_mape,
+        "{what}: bytes MAPE {:.2} %",
+        s.bytes_mape
+    );
+    assert!(
+        s.total_time_mape <= time_mape,
+        "{what}: total time MAPE {:.2} %",
         s.total_time_mape
     );
     assert!(
-        s.downtime_mae_ms <= 30.0,
-        "downtime MAE {:.1} ms",
+        s.downtime_mae_ms <= downtime_mae_ms,
+        "{what}: downtime MAE {:.1} ms",
         s.downtime_mae_ms
     );
 }
@@ -64,31 +76,11 @@ fn committed_model_replays_every_bundle() {
 fn held_out_runs_are_predicted() {
     let runs = runs();
     let v = leave_one_out(&runs, &|| {}).unwrap();
-    let s = &v.summary;
-    eprintln!("{s:?}");
-    assert_eq!(
-        s.verdict_accuracy, 1.0,
-        "a held-out convergence verdict is wrong"
-    );
-    assert!(
-        s.bytes_mape <= 5.0,
-        "held-out bytes MAPE {:.2} %",
-        s.bytes_mape
-    );
-    // 7.9 % before runs without the link probe were predicted at the load their
+    // Time: 7.9 % before runs without the link probe were predicted at the load their
     // pings show, 5.9 % after, 5.4 % with the ping round trip in the set-up, 5.5 %
     // once a probe at the line rate is set aside (a refit of the CPU term).
-    assert!(
-        s.total_time_mape <= 5.8,
-        "held-out total time MAPE {:.2} %",
-        s.total_time_mape
-    );
     // The pause: 60 ms mean error before the top-of-RAM pages were modelled, 27 ms after.
-    assert!(
-        s.downtime_mae_ms <= 30.0,
-        "held-out downtime MAE {:.1} ms",
-        s.downtime_mae_ms
-    );
+    assert_within("held out", &v.summary, 5.0, 5.8, 30.0);
     // The set recorded again on a quiet host (lab/calib-set.sh --tag q2) meets the time
     // target; the older runs carry libvirt's set-up under heavy, partly unmeasured load.
     let quiet: Vec<_> = v
@@ -98,21 +90,9 @@ fn held_out_runs_are_predicted() {
         .cloned()
         .collect();
     assert!(quiet.len() >= 38, "{} quiet runs", quiet.len());
-    let q = summarize(&quiet);
-    eprintln!("quiet: {q:?}");
-    assert_eq!(q.verdict_accuracy, 1.0);
-    assert!(
-        q.total_time_mape <= 5.0,
-        "held-out total time MAPE of the quiet runs {:.2} %",
-        q.total_time_mape
-    );
-    // 22.6 ms on the first 24 quiet runs, 25.0-25.4 ms with the lab's first
+    // Downtime: 22.6 ms on the first 24 quiet runs, 25.0-25.4 ms with the lab's first
     // configurations recorded again (idle guests whose final pass was 6 to 12 MB).
-    assert!(
-        q.downtime_mae_ms <= 27.0,
-        "held-out downtime MAE of the quiet runs {:.1} ms",
-        q.downtime_mae_ms
-    );
+    assert_within("held out, quiet runs", &summarize(&quiet), 5.0, 5.0, 27.0);
 }
 
 #[test]
