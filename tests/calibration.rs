@@ -45,6 +45,13 @@ fn committed_model_replays_every_bundle() {
     assert!(runs.len() >= 30, "{} runs", runs.len());
     let v = validate(&model(), &runs).unwrap();
     assert_within("committed model", &v.summary, 5.0, 5.8, 30.0);
+    // The range is where 90 % of these very runs fell around their predictions.
+    let inside = v.summary.downtime_within_range.expect("a downtime range");
+    assert!(
+        (0.85..=0.95).contains(&inside),
+        "committed model: {:.0} % of downtimes inside its own 90 % range",
+        inside * 100.0
+    );
 }
 
 /// Every verdict right, and bytes and total time (MAPE, %) and downtime (MAE, ms)
@@ -81,6 +88,14 @@ fn held_out_runs_are_predicted() {
     // once a probe at the line rate is set aside (a refit of the CPU term).
     // The pause: 60 ms mean error before the top-of-RAM pages were modelled, 27 ms after.
     assert_within("held out", &v.summary, 5.0, 5.8, 30.0);
+    // The downtime range each fit states holds for the run it did not see about as
+    // often as it claims (90 %).
+    let inside = v.summary.downtime_within_range.expect("a downtime range");
+    assert!(
+        inside >= 0.8,
+        "held out: {:.0} % of downtimes inside the predicted range",
+        inside * 100.0
+    );
     // The set recorded again on a quiet host (lab/calib-set.sh --tag q2) meets the time
     // target; the older runs carry libvirt's set-up under heavy, partly unmeasured load.
     let quiet: Vec<_> = v

@@ -244,3 +244,37 @@ fn a_calibrated_prediction_follows_the_host_load_the_scenario_states() {
         .contains("guest.ping_rtt_ms: 0 is out of range")
     );
 }
+
+#[test]
+fn a_calibrated_model_states_the_downtime_range_its_runs_show() {
+    // The lab model carries where its runs' downtimes fell around their predictions;
+    // the seed paper's priors carry no runs and state no range.
+    let args = |model: &'static str| {
+        [
+            "simulate",
+            "scenarios/ihep-epics-demo.toml",
+            "--model",
+            model,
+            "--json",
+        ]
+    };
+    let v = json(&args("models/lab-tcg.toml"));
+    let down = v["downtime_ms"].as_f64().unwrap();
+    let range = v["downtime_range_ms"].as_array().expect("a downtime range");
+    let (lo, hi) = (range[0].as_f64().unwrap(), range[1].as_f64().unwrap());
+    assert!(lo <= down && down < hi, "{lo}..{hi} around {down} ms");
+    let model = migbench::calibrate::ModelFile::load(Path::new("models/lab-tcg.toml")).unwrap();
+    let e = model.switchover.downtime_error.expect("fitted spread");
+    assert!(
+        (hi - (down + e.p95_ms)).abs() < 1e-6,
+        "{hi} vs {down} + {}",
+        e.p95_ms
+    );
+    let text = stdout_ok(&args("models/lab-tcg.toml")[..4]);
+    assert!(text.contains("downtime range  "), "{text}");
+    assert!(
+        json(&args("models/ihep-2013.toml"))
+            .get("downtime_range_ms")
+            .is_none()
+    );
+}

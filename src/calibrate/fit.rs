@@ -2,8 +2,8 @@
 //! carry it, with a 95 % confidence interval.
 
 use super::model_file::{
-    GuestFit, HostFit, LinkFit, ModelFile, NetworkFit, PingLoadFit, PingSetupFit, Provenance,
-    SwitchoverFit, WorkloadFit,
+    ErrorSpread, GuestFit, HostFit, LinkFit, ModelFile, NetworkFit, PingLoadFit, PingSetupFit,
+    Provenance, SwitchoverFit, WorkloadFit,
 };
 use super::run::Run;
 use super::stats::{Estimate, mean, ols};
@@ -38,6 +38,7 @@ pub fn fit(runs: &[Run], name: &str, today: &str) -> Result<ModelFile, String> {
             fixed_ms: Estimate::assumed(0.0),
             fixed_ms_cpu: Estimate::assumed(0.0),
             nfs_round_trips: Estimate::assumed(0.0),
+            downtime_error: None,
         },
         workload: WorkloadFit {
             write_efficiency: Estimate::assumed(1.0),
@@ -52,7 +53,32 @@ pub fn fit(runs: &[Run], name: &str, today: &str) -> Result<ModelFile, String> {
     model.workload = fit_writes(&done, &model);
     model.network = fit_network(&done);
     fit_setup(&done, &mut model)?;
+    model.switchover.downtime_error = downtime_error(&done, &model)?;
     Ok(model)
+}
+
+/// Fewest runs [`downtime_error`] states a spread from.
+const MIN_SPREAD_RUNS: usize = 10;
+
+/// Where the observed downtime fell around the finished model's prediction, over the
+/// runs whose pre-copy completed (None with fewer than [`MIN_SPREAD_RUNS`]).
+fn downtime_error(done: &[&Run], model: &ModelFile) -> Result<Option<ErrorSpread>, String> {
+    let mut errors = Vec::new();
+    for r in done {
+        let c = super::validate::check(model, r)?;
+        if let (Some(obs), true) = (c.observed_downtime_ms, c.predicted_converged) {
+            errors.push(obs - c.predicted_downtime_ms);
+        }
+    }
+    if errors.len() < MIN_SPREAD_RUNS {
+        return Ok(None);
+    }
+    let s = crate::model::montecarlo::Spread::of(&errors);
+    Ok(Some(ErrorSpread {
+        p5_ms: s.p5,
+        p95_ms: s.p95,
+        n: errors.len(),
+    }))
 }
 
 fn provenance(runs: &[Run], name: &str, today: &str) -> Provenance {
@@ -79,7 +105,8 @@ fn provenance(runs: &[Run], name: &str, today: &str) -> Provenance {
              the observed time less the simulated one on the free-CPU figure and the guest's mean ping \
              round trip before the job (runs without the probe left out of both). How busy the host \
              was in a run without the probe is read from that round trip (least squares on the runs \
-             with both), for predictions only."
+             with both), for predictions only. The downtime range is where 90 % of the fitted runs' \
+             observed downtimes fell around their predictions (5th to 95th percentile of the error)."
                 .to_string(),
         ],
     }
@@ -486,6 +513,7 @@ fn fit_switchover(done: &[&Run], model: &ModelFile) -> Result<SwitchoverFit, Str
         fixed_ms: f.fixed,
         fixed_ms_cpu: f.cpu,
         nfs_round_trips: f.extra.unwrap_or(Estimate::assumed(10.0)),
+        downtime_error: None,
     })
 }
 

@@ -134,6 +134,24 @@ pub struct SwitchoverFit {
     pub fixed_ms_cpu: Estimate,
     /// NFS round trips in the handover (flush, re-open, lock), in total.
     pub nfs_round_trips: Estimate,
+    /// How far the observed downtime fell from the prediction on the runs the model was
+    /// fitted on (None: not fitted). Identical runs differ: the final pass depends on
+    /// where the zero-page scan stands when QEMU finds the pending bytes under its
+    /// threshold, and libvirt resumes the guest more or less promptly.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub downtime_error: Option<ErrorSpread>,
+}
+
+/// Observed less predicted, over a model's own runs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ErrorSpread {
+    /// 5th percentile, ms.
+    pub p5_ms: f64,
+    /// 95th percentile, ms.
+    pub p95_ms: f64,
+    /// Runs behind it.
+    pub n: usize,
 }
 
 /// The guest's writes.
@@ -232,6 +250,16 @@ impl ModelFile {
         let [lo, hi] = m.rtt_ms_range;
         let busy = (m.intercept.value + m.per_rtt_ms.value * rtt_ms.clamp(lo, hi)).max(MIN_BUSY);
         Some(self.host.reference_probe_mbit_s / busy)
+    }
+
+    /// The downtime range a prediction of `predicted_ms` stands for: where 90 % of the
+    /// calibration runs' observed downtimes fell around their predictions.
+    pub fn downtime_range_ms(&self, predicted_ms: f64) -> Option<[f64; 2]> {
+        let e = self.switchover.downtime_error.as_ref()?;
+        Some([
+            (predicted_ms + e.p5_ms).max(0.0),
+            (predicted_ms + e.p95_ms).max(0.0),
+        ])
     }
 
     /// Fills what `f` leaves unset with this model's figures, for a run whose link
@@ -427,5 +455,26 @@ mod tests {
             (setup(&m, Some(30.0)) - (base + 400.0)).abs() < 1e-9,
             "held at 3 ms"
         );
+    }
+
+    #[test]
+    fn downtime_range_comes_from_the_fitted_spread() {
+        let mut m = prior();
+        assert_eq!(m.downtime_range_ms(100.0), None, "a prior states no spread");
+        m.switchover.downtime_error = Some(ErrorSpread {
+            p5_ms: -40.0,
+            p95_ms: 60.0,
+            n: 20,
+        });
+        assert_eq!(m.downtime_range_ms(100.0), Some([60.0, 160.0]));
+        assert_eq!(
+            m.downtime_range_ms(30.0),
+            Some([0.0, 90.0]),
+            "a pause is never negative"
+        );
+        let text = m.to_toml();
+        assert!(text.contains("[switchover.downtime_error]"), "{text}");
+        let back: ModelFile = toml::from_str(&text).unwrap();
+        assert_eq!(back, m, "the spread survives a round trip through the file");
     }
 }

@@ -29,6 +29,9 @@ pub struct RunCheck {
     pub observed_downtime_ms: Option<f64>,
     /// Predicted guest pause, ms.
     pub predicted_downtime_ms: f64,
+    /// Where the downtime falls 90 % of the time around that prediction, by the
+    /// model's own runs, ms (None: the model states no spread).
+    pub predicted_downtime_range_ms: Option<[f64; 2]>,
     /// How busy the host was taken to be: `probe` (the run's link probe), `ping` (its
     /// guest's ping round trip, without the probe) or `reference` (neither).
     pub host_load_from: &'static str,
@@ -49,6 +52,9 @@ pub struct Summary {
     pub downtime_mae_ms: f64,
     /// Share of runs whose downtime is within 20 % or 20 ms.
     pub downtime_within_tolerance: f64,
+    /// Share of runs whose downtime is inside the predicted range (None: no run has
+    /// a range).
+    pub downtime_within_range: Option<f64>,
     /// Share of runs whose verdict was right.
     pub verdict_accuracy: f64,
 }
@@ -87,6 +93,7 @@ pub fn check(model: &ModelFile, run: &Run) -> Result<RunCheck, String> {
         predicted_bytes: o.bytes_sent.saturating_sub(p.guest.device_state_bytes),
         observed_downtime_ms: run.job.downtime_ms.filter(|_| !run.job.downtime_expected),
         predicted_downtime_ms: o.downtime.guest_ns as f64 / 1e6,
+        predicted_downtime_range_ms: model.downtime_range_ms(o.downtime.guest_ns as f64 / 1e6),
     })
 }
 
@@ -136,6 +143,19 @@ pub fn summarize(checks: &[RunCheck]) -> Summary {
                 .filter(|(o, p)| (p - o).abs() <= (0.2 * o).max(20.0))
                 .count() as f64
                 / dt.len() as f64
+        },
+        downtime_within_range: {
+            let ranged: Vec<(f64, [f64; 2])> = both
+                .iter()
+                .filter_map(|c| Some((c.observed_downtime_ms?, c.predicted_downtime_range_ms?)))
+                .collect();
+            (!ranged.is_empty()).then(|| {
+                ranged
+                    .iter()
+                    .filter(|(o, [lo, hi])| (lo..=hi).contains(&o))
+                    .count() as f64
+                    / ranged.len() as f64
+            })
         },
         verdict_accuracy: if checks.is_empty() {
             1.0

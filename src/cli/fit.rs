@@ -193,6 +193,18 @@ fn describe(m: &ModelFile) -> String {
             "NFS round trips in the handover",
             est(&m.switchover.nfs_round_trips, ""),
         ),
+        (
+            "downtime around the prediction",
+            m.switchover
+                .downtime_error
+                .as_ref()
+                .map_or("not fitted".into(), |e| {
+                    format!(
+                        "{:+.0} to {:+.0} ms for 90 % of the runs (n={})",
+                        e.p5_ms, e.p95_ms, e.n
+                    )
+                }),
+        ),
         ("write efficiency", est(&m.workload.write_efficiency, "")),
         (
             "page writes per busy vCPU second",
@@ -239,6 +251,7 @@ pub fn render_validation(v: &Validation) -> String {
         "down obs ms",
         "pred",
         "err ms",
+        "range ms",
     ]);
     for c in &v.checks {
         let conv = |b: bool| if b { "conv" } else { "no" };
@@ -282,13 +295,23 @@ pub fn render_validation(v: &Validation) -> String {
                 (true, Some(d)) => format!("{:+.0}", c.predicted_downtime_ms - d),
                 _ => "-".into(),
             },
+            match (show, c.predicted_downtime_range_ms) {
+                (true, Some([lo, hi])) => format!(
+                    "{lo:.0}-{hi:.0}{}",
+                    match c.observed_downtime_ms {
+                        Some(d) if !(lo..=hi).contains(&d) => " OUT",
+                        _ => "",
+                    }
+                ),
+                _ => "-".into(),
+            },
         ]);
     }
     let s = &v.summary;
     format!(
         "{} ({} runs, {} with completed pre-copy; host load from the run's link probe, \
          else its guest's ping round trip before the job)\n\n{}\ntotal time MAPE {:.2} %, bytes MAPE {:.2} %, downtime MAE {:.1} ms \
-         ({:.0} % within 20 % or 20 ms), verdict accuracy {:.1} %\n",
+         ({:.0} % within 20 % or 20 ms{}), verdict accuracy {:.1} %\n",
         v.method,
         s.runs,
         s.completed_runs,
@@ -297,6 +320,10 @@ pub fn render_validation(v: &Validation) -> String {
         s.bytes_mape,
         s.downtime_mae_ms,
         s.downtime_within_tolerance * 100.0,
+        s.downtime_within_range.map_or(String::new(), |r| format!(
+            "; {:.0} % inside the model's 90 % range",
+            r * 100.0
+        )),
         s.verdict_accuracy * 100.0
     )
 }

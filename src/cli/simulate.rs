@@ -3,6 +3,7 @@
 use super::BadInput;
 use super::progress;
 use anyhow::Result;
+use migbench::calibrate::ModelFile;
 use migbench::model::{analytic, montecarlo, simulate};
 use migbench::report::simulate::{render_run, render_summary, run_report};
 use migbench::scenario;
@@ -44,9 +45,21 @@ pub struct Args {
 /// Runs the command.
 pub fn run(a: &Args, json: bool) -> Result<()> {
     let mut sc = scenario::load(&a.scenario).map_err(|e| BadInput(e.to_string()))?;
+    let mut model_file = None;
     if let Some(m) = &a.model {
         sc.params = super::with_model(m, &sc.file, None)?;
+        model_file = Some(ModelFile::load(m).map_err(|e| BadInput(e.to_string()))?);
     }
+    // Where the pause falls around the prediction, by the model's calibration runs.
+    let run_report = |name: &str, o: &migbench::model::Outcome| {
+        let mut r = run_report(name, o);
+        if r.completed {
+            r.downtime_range_ms = model_file
+                .as_ref()
+                .and_then(|m| m.downtime_range_ms(r.downtime_ms));
+        }
+        r
+    };
     let twin = a.twin.then(|| analytic::geometric(&sc.params));
     if a.runs == 1 {
         let o = simulate(&sc.params, a.seed);
