@@ -32,6 +32,11 @@ pub struct RunCheck {
     /// Where the downtime falls 90 % of the time around that prediction, by the
     /// model's own runs, ms (None: the model states no spread).
     pub predicted_downtime_range_ms: Option<[f64; 2]>,
+    /// Observed bytes sent while the guest was paused (query-migrate's
+    /// `downtime-bytes`), when recorded: most of a pause is sending them.
+    pub observed_final_pass_bytes: Option<u64>,
+    /// Predicted bytes of the stop-and-copy pass (None: it did not complete).
+    pub predicted_final_pass_bytes: Option<u64>,
     /// How busy the host was taken to be: `probe` (the run's link probe), `ping` (its
     /// guest's ping round trip, without the probe) or `reference` (neither).
     pub host_load_from: &'static str,
@@ -94,6 +99,12 @@ pub fn check(model: &ModelFile, run: &Run) -> Result<RunCheck, String> {
         observed_downtime_ms: run.job.downtime_ms.filter(|_| !run.job.downtime_expected),
         predicted_downtime_ms: o.downtime.guest_ns as f64 / 1e6,
         predicted_downtime_range_ms: model.downtime_range_ms(o.downtime.guest_ns as f64 / 1e6),
+        observed_final_pass_bytes: run.job.final_pass_bytes,
+        predicted_final_pass_bytes: o
+            .passes
+            .last()
+            .filter(|ps| ps.stop_and_copy)
+            .map(|ps| ps.bytes_sent),
     })
 }
 
