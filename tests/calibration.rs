@@ -85,11 +85,13 @@ fn held_out_runs_are_predicted() {
     let v = leave_one_out(&runs, &|| {}).unwrap();
     // Time: 7.9 % before runs without the link probe were predicted at the load their
     // pings show, 5.9 % after, 5.4 % with the ping round trip in the set-up, 5.5 %
-    // once a probe at the line rate is set aside (a refit of the CPU term).
-    // The pause: 60 ms mean error before the top-of-RAM pages were modelled, 27 ms after.
+    // once a probe at the line rate is set aside (a refit of the CPU term), 5.4 % with
+    // the third recording of the set (-r3, 120 runs).
+    // The pause: 60 ms mean error before the top-of-RAM pages were modelled, 27 ms after,
+    // 24.8 ms on 120 runs.
     assert_within("held out", &v.summary, 5.0, 5.8, 30.0);
     // The downtime range each fit states holds for the run it did not see about as
-    // often as it claims (90 %).
+    // often as it claims (90 %): 86 % on 120 runs.
     let inside = v.summary.downtime_within_range.expect("a downtime range");
     assert!(
         inside >= 0.8,
@@ -106,8 +108,29 @@ fn held_out_runs_are_predicted() {
         .collect();
     assert!(quiet.len() >= 38, "{} quiet runs", quiet.len());
     // Downtime: 22.6 ms on the first 24 quiet runs, 25.0-25.4 ms with the lab's first
-    // configurations recorded again (idle guests whose final pass was 6 to 12 MB).
-    assert_within("held out, quiet runs", &summarize(&quiet), 5.0, 5.0, 27.0);
+    // configurations recorded again (idle guests whose final pass was 6 to 12 MB),
+    // 21.6 ms once the -r3 runs joined the fit (time 4.1 %).
+    assert_within("held out, quiet runs", &summarize(&quiet), 5.0, 5.0, 24.0);
+}
+
+#[test]
+fn runs_recorded_after_the_fit_are_predicted() {
+    // The -r3 set was recorded after a model was fitted on the others and predicted
+    // with it before it joined: what a user gets from a model on runs to come. Those
+    // runs' link probes ran while other jobs came and went, 10-20 s before the
+    // migrate call, so some saw load the migration did not: time 5.96 % then.
+    let (later, before): (Vec<Run>, Vec<Run>) =
+        runs().into_iter().partition(|r| r.name.ends_with("-r3"));
+    assert!(later.len() >= 38, "{} runs recorded later", later.len());
+    let m = fit(&before, "before", "").unwrap();
+    let v = validate(&m, &later).unwrap();
+    assert_within("recorded after the fit", &v.summary, 5.0, 6.5, 27.0);
+    let inside = v.summary.downtime_within_range.expect("a downtime range");
+    assert!(
+        inside >= 0.85,
+        "recorded after the fit: {:.0} % of downtimes inside the stated range",
+        inside * 100.0
+    );
 }
 
 #[test]
@@ -115,10 +138,11 @@ fn auto_converge_runs_keep_their_pace_until_the_throttle_starves_them() {
     // The lab's dirtier needs about 1 % of the vCPU and makes up at most 100 ms of
     // writes: QEMU's throttle only slows it at 99 %. Modelled as 1 - throttle (the
     // CPU-bound premise) these runs came out 38 % short; now each is within 10 %,
-    // but for a run that went on passing at 99 %: of the four recordings of 20000
-    // writes/s at 32 MiB/s, three completed within three passes of reaching 99 %, one
-    // eleven passes later (dirty rate at 99 %: 750-1900 pages/s, against 10-960 in the
-    // others), 8 s longer. The model gives the common outcome.
+    // but for runs that went on passing at 99 %: 20000 writes/s at 32 MiB/s is
+    // borderline there. Of its six recordings, four completed within three passes of
+    // reaching 99 %, two (-q2, -r3) seven or more passes later (dirty rate at 99 %:
+    // 750-1900 pages/s in the first, against 10-960 in the others), 6-8 s longer.
+    // The model gives the common outcome.
     let m = model();
     let ac: Vec<Run> = runs()
         .into_iter()
@@ -161,7 +185,14 @@ fn auto_converge_runs_keep_their_pace_until_the_throttle_starves_them() {
             err * 100.0
         );
     }
-    assert!(lingered.len() <= 1, "lingered at 99 %: {lingered:?}");
+    // Only the borderline configuration lingers, and in fewer than half of its
+    // recordings.
+    let borderline = |n: &str| n.contains("dirty20k-64m-32mibs");
+    let recorded = ac.iter().filter(|r| borderline(&r.name)).count();
+    assert!(
+        lingered.iter().all(|n| borderline(n)) && 2 * lingered.len() < recorded,
+        "lingered at 99 %: {lingered:?} of {recorded} recordings"
+    );
 }
 
 #[test]
@@ -237,7 +268,9 @@ fn bundles_without_the_link_probe_still_fit() {
 fn runs_without_the_probe_are_predicted_at_the_load_their_pings_show() {
     // The early runs have no link probe; under TCG the guest's ping round trip before
     // the job tells how busy the host was. Predicted at the reference instead, they
-    // came out 16 % short on average.
+    // came out 16 % short on average. Since the -r3 runs joined the fit, most of the
+    // load shows in the set-up's own ping term (355 ms per ms): the map adds 2.4
+    // points (11.4 to 9.0 %), both together 9 (18.0 to 9.0 %).
     let m = model();
     let map = m.host.busy_from_ping.as_ref().expect("the map is fitted");
     assert!(map.per_rtt_ms.ci95_lo > 0.0 && map.per_rtt_ms.n >= 30);
@@ -251,12 +284,20 @@ fn runs_without_the_probe_are_predicted_at_the_load_their_pings_show() {
     let mut at_reference = m.clone();
     at_reference.host.busy_from_ping = None;
     let without = validate(&at_reference, &bare).unwrap().summary;
-    eprintln!("with the map {with_map:?}\nat the reference {without:?}");
+    at_reference.host.setup_ping = None;
+    let neither = validate(&at_reference, &bare).unwrap().summary;
+    eprintln!("with the map {with_map:?}\nat the reference {without:?}\nneither {neither:?}");
     assert!(
-        with_map.total_time_mape < without.total_time_mape - 3.0,
+        with_map.total_time_mape < without.total_time_mape - 2.0,
         "time MAPE {:.2} % with the map, {:.2} % without",
         with_map.total_time_mape,
         without.total_time_mape
+    );
+    assert!(
+        with_map.total_time_mape < neither.total_time_mape - 5.0,
+        "time MAPE {:.2} % with the map, {:.2} % without either ping term",
+        with_map.total_time_mape,
+        neither.total_time_mape
     );
 }
 
