@@ -220,3 +220,35 @@ fn replay_report_says_clients_cut_off_and_splits_the_outage() {
         "{text}"
     );
 }
+
+#[test]
+fn a_calibrated_replay_states_the_pause_range() {
+    let bundle = "traces/lab-tcg-stp-off-idle-512m-a2b-q2";
+    let v = replay_json(bundle);
+    let p = &v["predicted"];
+    let pause = p["guest_downtime_ms"].as_f64().unwrap();
+    let range = p["guest_downtime_range_ms"]
+        .as_array()
+        .expect("a range from the fitted model");
+    let (lo, hi) = (range[0].as_f64().unwrap(), range[1].as_f64().unwrap());
+    assert!(lo <= pause && pause < hi, "{lo}..{hi} around {pause} ms");
+    let observed = v["observed"]["job"]["downtime_ms"].as_f64().unwrap();
+    let out = migbench(&["replay", bundle, "--model", "models/lab-tcg.toml"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    let said = format!(
+        "observed {observed:.0} ms, {}",
+        if (lo..=hi).contains(&observed) {
+            "inside"
+        } else {
+            "outside"
+        }
+    );
+    assert!(
+        text.contains("guest pause range") && text.contains(&said),
+        "{said}: {text}"
+    );
+    // Without a model there is no range to state.
+    let bare = migbench(&["replay", bundle, "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&bare.stdout).unwrap();
+    assert!(v["predicted"].get("guest_downtime_range_ms").is_none());
+}

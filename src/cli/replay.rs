@@ -3,6 +3,7 @@
 use super::BadInput;
 use anyhow::Result;
 use migbench::bundle::Bundle;
+use migbench::calibrate::ModelFile;
 use migbench::replay::compare::Tolerances;
 use migbench::replay::observe::{LooseFiles, observe_files};
 use migbench::replay::{Replay, replay, replay_bundle};
@@ -125,6 +126,13 @@ pub fn run(a: &Args, json: bool) -> Result<bool> {
         };
         replay("loose files", observed, params.as_ref(), a.seed, tol)
     };
+    let mut r = r;
+    if let (Some(m), Some(p)) = (&a.model, r.predicted.as_mut()) {
+        let model = ModelFile::load(m).map_err(|e| BadInput(e.to_string()))?;
+        if p.converged {
+            p.guest_downtime_range_ms = model.downtime_range_ms(p.guest_downtime_ms);
+        }
+    }
     if json {
         println!("{}", serde_json::to_string_pretty(&r)?);
     } else {

@@ -49,6 +49,10 @@ pub struct Predicted {
     /// Guest pause, stop on the source to running on the destination (libvirt's
     /// "Total downtime"), ms.
     pub guest_downtime_ms: f64,
+    /// Where the guest pause falls 90 % of the time around `guest_downtime_ms`, by a
+    /// calibrated model's runs, ms (set by the caller that has the model).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub guest_downtime_range_ms: Option<[f64; 2]>,
     /// Of the guest pause, the NFS storage handover (source flush, destination
     /// re-open and lock), ms.
     pub storage_ms: f64,
@@ -93,6 +97,7 @@ pub fn predicted(p: &ModelParams, o: &Outcome) -> Predicted {
         memory_processed_bytes: o.bytes_sent.saturating_sub(p.guest.device_state_bytes),
         downtime_ms: ns_to_ms(o.downtime.reported_ns),
         guest_downtime_ms: ns_to_ms(o.downtime.guest_ns),
+        guest_downtime_range_ms: None,
         storage_ms: ns_to_ms(o.downtime.storage_flush_ns + o.downtime.storage_open_ns),
         iterations: o.passes.last().map_or(1, |p| p.index),
         outage_ms: ns_to_ms(o.after_resume.outage_ns),
