@@ -72,7 +72,7 @@ pub struct Args {
 /// Runs the command; returns whether every check passed.
 pub fn run(a: &Args, json: bool) -> Result<bool> {
     let tol = Tolerances::default();
-    let r: Replay = if let Some(dir) = &a.bundle {
+    let mut r: Replay = if let Some(dir) = &a.bundle {
         let b = Bundle::load(dir).map_err(|e| BadInput(e.to_string()))?;
         let params = match (&a.scenario, &a.model) {
             (Some(s), _) => Some(params_of(s, a.model.as_deref())?),
@@ -126,7 +126,6 @@ pub fn run(a: &Args, json: bool) -> Result<bool> {
         };
         replay("loose files", observed, params.as_ref(), a.seed, tol)
     };
-    let mut r = r;
     if let (Some(m), Some(p)) = (&a.model, r.predicted.as_mut()) {
         let model = ModelFile::load(m).map_err(|e| BadInput(e.to_string()))?;
         if p.converged {

@@ -117,21 +117,22 @@ pub fn render(r: &Replay) -> String {
             p.network_cause
         ));
         if let Some([lo, hi]) = p.guest_downtime_range_ms {
-            let seen =
-                r.observed
-                    .job
-                    .as_ref()
-                    .and_then(|j| j.downtime_ms)
-                    .map_or(String::new(), |d| {
-                        format!(
-                            "; observed {d:.0} ms, {}",
-                            if (lo..=hi).contains(&d) {
-                                "inside"
-                            } else {
-                                "outside"
-                            }
-                        )
-                    });
+            let seen = r
+                .observed
+                .job
+                .as_ref()
+                .filter(|j| !j.downtime_expected)
+                .and_then(|j| j.downtime_ms)
+                .map_or(String::new(), |d| {
+                    format!(
+                        "; observed {d:.0} ms, {}",
+                        if (lo..=hi).contains(&d) {
+                            "inside"
+                        } else {
+                            "outside"
+                        }
+                    )
+                });
             s.push_str(&format!(
                 "  guest pause range {lo:.0}-{hi:.0} ms: where the calibrated model's runs put 90 % of \
                  pauses around a prediction like this{seen}\n"
