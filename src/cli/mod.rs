@@ -60,9 +60,23 @@ pub fn with_model(
     file: &migbench::scenario::ScenarioFile,
     run: Option<&migbench::calibrate::Run>,
 ) -> anyhow::Result<migbench::model::ModelParams> {
-    let m = migbench::calibrate::ModelFile::load(model).map_err(|e| BadInput(e.to_string()))?;
+    with_model_file(&load_model(model)?, model, file, run)
+}
+
+/// Reads a model file; a bad one is bad input.
+pub fn load_model(model: &std::path::Path) -> anyhow::Result<migbench::calibrate::ModelFile> {
+    Ok(migbench::calibrate::ModelFile::load(model).map_err(|e| BadInput(e.to_string()))?)
+}
+
+/// [`with_model`] with the model file already read from `model`.
+pub fn with_model_file(
+    m: &migbench::calibrate::ModelFile,
+    model: &std::path::Path,
+    file: &migbench::scenario::ScenarioFile,
+    run: Option<&migbench::calibrate::Run>,
+) -> anyhow::Result<migbench::model::ModelParams> {
     let filled = match run {
-        Some(r) => r.filled(&m),
+        Some(r) => r.filled(m),
         None => m.fill(file, None, None, None),
     };
     migbench::scenario::from_file(&filled).map_err(|problems| {

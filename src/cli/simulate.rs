@@ -3,7 +3,6 @@
 use super::BadInput;
 use super::progress;
 use anyhow::Result;
-use migbench::calibrate::ModelFile;
 use migbench::model::{analytic, montecarlo, simulate};
 use migbench::report::simulate::{render_run, render_summary, run_report};
 use migbench::scenario;
@@ -47,8 +46,9 @@ pub fn run(a: &Args, json: bool) -> Result<()> {
     let mut sc = scenario::load(&a.scenario).map_err(|e| BadInput(e.to_string()))?;
     let mut model_file = None;
     if let Some(m) = &a.model {
-        sc.params = super::with_model(m, &sc.file, None)?;
-        model_file = Some(ModelFile::load(m).map_err(|e| BadInput(e.to_string()))?);
+        let file = super::load_model(m)?;
+        sc.params = super::with_model_file(&file, m, &sc.file, None)?;
+        model_file = Some(file);
     }
     // Where the pause falls around the prediction, by the model's calibration runs.
     let run_report = |name: &str, o: &migbench::model::Outcome| {
