@@ -309,3 +309,27 @@ fn an_idle_guest_pauses_with_its_top_pages() {
     let rel = (a.bytes_sent as f64 - b.bytes_sent as f64).abs() / a.bytes_sent as f64;
     assert!(rel < 0.01, "{} vs {}", a.bytes_sent, b.bytes_sent);
 }
+
+#[test]
+fn opening_an_nfs_image_delays_the_first_page_by_its_round_trips() {
+    let run = |storage: &str| {
+        let p = params(&format!(
+            "[guest]\nmemory_mib = 256\n[workload]\nzero_fraction = 0.7\n\
+             [migration]\nmax_bandwidth_mib_s = 64\nsetup_ms = 100\n[storage]\n{storage}\n"
+        ));
+        let o = simulate(&p, 1);
+        assert!(o.completed);
+        (o.total_time_ns, o.passes[0].start_ns, o.bytes_sent)
+    };
+    let nfs = "kind = \"nfs\"\nnfs_rtt_ms = 20";
+    let (t0, s0, b0) = run(nfs);
+    let (t1, s1, b1) = run(&format!("{nfs}\nprepare_round_trips = 10"));
+    // 10 round trips of 20 ms before the first page, and nothing else changes.
+    assert_eq!(s0, 100_000_000);
+    assert_eq!(s1 - s0, 200_000_000);
+    assert_eq!(t1 - t0, 200_000_000);
+    assert_eq!(b1, b0);
+    // Without an NFS disk there is nothing to open.
+    let (_, s2, _) = run("kind = \"shared\"\nprepare_round_trips = 10");
+    assert_eq!(s2, 100_000_000);
+}

@@ -218,7 +218,7 @@ fn fit_host(done: &[&Run], efficiency: f64) -> Result<HostFit, String> {
         let moving_ms = b as f64 / r.send_rate_bytes_s(efficiency) * 1e3;
         rows.push(Row {
             busy: busy(r, reference),
-            extra: nfs_disk(r),
+            extra: vec![nfs_disk(r), nfs_rtt(r)],
             ping: None,
             y: t - moving_ms - d,
         });
@@ -237,7 +237,8 @@ fn fit_host(done: &[&Run], efficiency: f64) -> Result<HostFit, String> {
         zero_scan_mib_s: mean(&scan).unwrap_or(Estimate::assumed(DEFAULT_ZERO_SCAN_MIB_S)),
         setup_ms: f.fixed,
         setup_ms_cpu: f.cpu,
-        setup_ms_nfs: f.extra.unwrap_or(Estimate::assumed(0.0)),
+        setup_ms_nfs: f.extra[0].unwrap_or(Estimate::assumed(0.0)),
+        setup_nfs_round_trips: f.extra[1],
         busy_from_ping: fit_busy_from_ping(done, reference),
         setup_ping: None,
     })
@@ -277,8 +278,8 @@ struct Row {
     /// How busy the hosts were against the reference (probe figures' ratio), when the
     /// run measured it.
     busy: Option<f64>,
-    /// The third regressor (an NFS disk, or its round trip).
-    extra: f64,
+    /// The further regressors (an NFS disk, its round trip), the same for every row.
+    extra: Vec<f64>,
     /// The guest's mean ping round trip before the job, ms, for a cost it may explain.
     ping: Option<f64>,
     /// The observation.
@@ -289,8 +290,8 @@ struct Row {
 struct FixedCpuExtra {
     fixed: Estimate,
     cpu: Estimate,
-    /// None when no run varies it (no NFS runs).
-    extra: Option<Estimate>,
+    /// One per extra regressor; None where no run varies it (no NFS runs).
+    extra: Vec<Option<Estimate>>,
     /// The ping round-trip term, when every run has the round trip and it tells.
     ping: Option<PingSetupFit>,
 }
@@ -299,7 +300,7 @@ struct FixedCpuExtra {
 /// regressor. Runs without the link probe do not say how busy the hosts were: they
 /// are left out while at least four runs have it, else the CPU term is dropped
 /// (assumed 0) and every run counts, so bundles recorded without the probe still fit.
-/// The extra term is dropped when fewer than two runs have it or it does not vary.
+/// An extra term is dropped when fewer than two runs have it or it does not vary.
 /// When every run used has a ping round trip, it is a fourth regressor (against their
 /// median), kept only when its slope's interval is above 0.
 fn fit_fixed_cpu_extra(rows: &[Row]) -> Option<FixedCpuExtra> {
@@ -316,20 +317,26 @@ fn fit_fixed_cpu_extra(rows: &[Row]) -> Option<FixedCpuExtra> {
         rows.iter().collect()
     };
     // A constant column (no run has it, or every run the same) is the intercept again.
-    let with_extra = rows.iter().filter(|r| r.extra != 0.0).count();
-    let extra_varies = rows.iter().any(|r| (r.extra - rows[0].extra).abs() > 1e-9);
-    let use_extra = with_extra >= 2 && extra_varies;
+    let use_extra: Vec<bool> = (0..rows.first().map_or(0, |r| r.extra.len()))
+        .map(|j| {
+            let with = rows.iter().filter(|r| r.extra[j] != 0.0).count();
+            let varies = rows
+                .iter()
+                .any(|r| (r.extra[j] - rows[0].extra[j]).abs() > 1e-9);
+            with >= 2 && varies
+        })
+        .collect();
     let pings: Vec<f64> = rows.iter().filter_map(|r| r.ping).collect();
     let ping_ref = (use_cpu && pings.len() == rows.len() && pings.len() >= 6)
         .then(|| median(pings.clone()))
         .flatten();
-    let f = fit_columns(&rows, use_cpu, use_extra, ping_ref)?;
+    let f = fit_columns(&rows, use_cpu, &use_extra, ping_ref)?;
     if ping_ref.is_some()
         && f.ping
             .as_ref()
             .is_none_or(|p| p.ms_per_rtt_ms.ci95_lo <= 0.0)
     {
-        return fit_columns(&rows, use_cpu, use_extra, None);
+        return fit_columns(&rows, use_cpu, &use_extra, None);
     }
     Some(f)
 }
@@ -338,7 +345,7 @@ fn fit_fixed_cpu_extra(rows: &[Row]) -> Option<FixedCpuExtra> {
 fn fit_columns(
     rows: &[&Row],
     use_cpu: bool,
-    use_extra: bool,
+    use_extra: &[bool],
     ping_ref: Option<f64>,
 ) -> Option<FixedCpuExtra> {
     let x: Vec<Vec<f64>> = rows
@@ -348,9 +355,13 @@ fn fit_columns(
             if use_cpu {
                 v.push(r.busy.unwrap_or(1.0));
             }
-            if use_extra {
-                v.push(r.extra);
-            }
+            v.extend(
+                r.extra
+                    .iter()
+                    .zip(use_extra)
+                    .filter(|(_, u)| **u)
+                    .map(|(x, _)| *x),
+            );
             if let Some(p0) = ping_ref {
                 v.push(r.ping.unwrap_or(p0) - p0);
             }
@@ -365,7 +376,10 @@ fn fit_columns(
     } else {
         Estimate::assumed(0.0)
     };
-    let extra = if use_extra { Some(b.next()?) } else { None };
+    let extra = use_extra
+        .iter()
+        .map(|&u| if u { b.next().map(Some) } else { Some(None) })
+        .collect::<Option<Vec<_>>>()?;
     let ping = match ping_ref {
         Some(p0) => Some(PingSetupFit {
             reference_rtt_ms: p0,
@@ -393,6 +407,17 @@ fn busy(r: &Run, reference: f64) -> Option<f64> {
 /// 1 for a run with an NFS disk, else 0.
 fn nfs_disk(r: &Run) -> f64 {
     (r.file.storage.kind.as_deref() == Some("nfs")) as u8 as f64
+}
+
+/// The NFS round trip of a run with an NFS disk, ms (measured, else as its manifest
+/// states it), else 0.
+fn nfs_rtt(r: &Run) -> f64 {
+    let s = &r.file.storage;
+    if s.kind.as_deref() != Some("nfs") {
+        return 0.0;
+    }
+    r.nfs_rtt_ms
+        .unwrap_or(s.nfs_rtt_ms.unwrap_or(0.2) + s.nfs_rtt_added_ms.unwrap_or(0.0))
 }
 
 /// The non-zero memory at the top of RAM, from the stop-and-copy pass of runs that
@@ -461,6 +486,7 @@ fn fit_setup(done: &[&Run], model: &mut ModelFile) -> Result<(), String> {
             r.nfs_rtt_ms,
         );
         f.migration.setup_ms = Some(0.0);
+        f.storage.prepare_round_trips = Some(0);
         let p = scenario::from_file(&f).map_err(|e| format!("{}: {}", r.name, e[0].message))?;
         let o = simulate(&p, 1);
         if !o.completed {
@@ -468,7 +494,7 @@ fn fit_setup(done: &[&Run], model: &mut ModelFile) -> Result<(), String> {
         }
         rows.push(Row {
             busy: busy(r, reference),
-            extra: nfs_disk(r),
+            extra: vec![nfs_disk(r), nfs_rtt(r)],
             ping: r.ping_rtt_before_job_ms,
             y: t - o.total_time_ns as f64 / 1e6,
         });
@@ -476,7 +502,8 @@ fn fit_setup(done: &[&Run], model: &mut ModelFile) -> Result<(), String> {
     let f = fit_fixed_cpu_extra(&rows).ok_or("set-up: too few completed runs to refit it")?;
     model.host.setup_ms = f.fixed;
     model.host.setup_ms_cpu = f.cpu;
-    model.host.setup_ms_nfs = f.extra.unwrap_or(Estimate::assumed(0.0));
+    model.host.setup_ms_nfs = f.extra[0].unwrap_or(Estimate::assumed(0.0));
+    model.host.setup_nfs_round_trips = f.extra[1];
     model.host.setup_ping = f.ping;
     Ok(())
 }
@@ -496,14 +523,9 @@ fn fit_switchover(done: &[&Run], model: &ModelFile) -> Result<SwitchoverFit, Str
         let p = scenario::from_file(&f).map_err(|e| format!("{}: {}", r.name, e[0].message))?;
         let o = simulate(&p, 1);
         let moved_ms = (o.downtime.final_ram_ns + o.downtime.device_state_ns) as f64 / 1e6;
-        let nfs_rtt_ms = if f.storage.kind.as_deref() == Some("nfs") {
-            f.storage.nfs_rtt_ms.unwrap_or(0.2) + f.storage.nfs_rtt_added_ms.unwrap_or(0.0)
-        } else {
-            0.0
-        };
         rows.push(Row {
             busy: busy(r, model.host.reference_probe_mbit_s),
-            extra: nfs_rtt_ms,
+            extra: vec![nfs_rtt(r)],
             ping: None,
             y: d - moved_ms,
         });
@@ -512,7 +534,7 @@ fn fit_switchover(done: &[&Run], model: &ModelFile) -> Result<SwitchoverFit, Str
     Ok(SwitchoverFit {
         fixed_ms: f.fixed,
         fixed_ms_cpu: f.cpu,
-        nfs_round_trips: f.extra.unwrap_or(Estimate::assumed(10.0)),
+        nfs_round_trips: f.extra[0].unwrap_or(Estimate::assumed(10.0)),
         downtime_error: None,
     })
 }
@@ -596,7 +618,7 @@ mod tests {
             .enumerate()
             .map(|(i, &(busy, extra))| Row {
                 busy,
-                extra,
+                extra: vec![extra],
                 ping: None,
                 y: 100.0 + 50.0 * busy.unwrap_or(1.0) + 8.0 * extra + (i % 3) as f64 - 1.0,
             })
@@ -617,7 +639,7 @@ mod tests {
         .unwrap();
         assert!((f.cpu.value - 50.0).abs() < 3.0, "{:?}", f.cpu);
         assert_eq!(f.cpu.n, 5, "the run without the probe is left out");
-        assert!((f.extra.unwrap().value - 8.0).abs() < 0.5);
+        assert!((f.extra[0].unwrap().value - 8.0).abs() < 0.5);
         // Every run on NFS at different round trips: the round-trip term stays.
         let f = fit_fixed_cpu_extra(&rows(&[
             (Some(0.5), 1.0),
@@ -626,7 +648,7 @@ mod tests {
             (Some(1.5), 1.0),
         ]))
         .unwrap();
-        assert!(f.extra.is_some());
+        assert!(f.extra[0].is_some());
         // Every run with an NFS disk (a 0/1 column of ones): dropped, it is the constant.
         let f = fit_fixed_cpu_extra(&rows(&[
             (Some(0.5), 1.0),
@@ -635,7 +657,7 @@ mod tests {
             (Some(1.5), 1.0),
         ]))
         .unwrap();
-        assert!(f.extra.is_none());
+        assert!(f.extra[0].is_none());
         // No probe anywhere: the CPU term is assumed 0 and every run counts.
         let f = fit_fixed_cpu_extra(&rows(&[(None, 0.0), (None, 1.0), (None, 0.0), (None, 1.0)]))
             .unwrap();
@@ -660,7 +682,7 @@ mod tests {
                 .enumerate()
                 .map(|(i, &(b, p))| Row {
                     busy: Some(b),
-                    extra: 0.0,
+                    extra: vec![0.0],
                     ping: Some(p),
                     y: 100.0 + 50.0 * b + slope * (p - 1.5) + (i % 3) as f64 - 1.0,
                 })

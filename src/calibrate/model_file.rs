@@ -77,8 +77,12 @@ pub struct HostFit {
     pub setup_ms: Estimate,
     /// ...plus this many ms at the reference, scaling with 1/free CPU...
     pub setup_ms_cpu: Estimate,
-    /// ...plus this many ms when the disk is on NFS (the destination opens it).
+    /// ...plus this many ms when the disk is on NFS...
     pub setup_ms_nfs: Estimate,
+    /// ...plus this many NFS round trips (the destination QEMU opens the image; None:
+    /// not fitted, inside the fixed NFS part).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub setup_nfs_round_trips: Option<Estimate>,
     /// How busy the hosts were, read from the guest's ping round trip before the job,
     /// for runs without the link probe (None: not fitted, such runs are predicted at
     /// the reference).
@@ -355,6 +359,11 @@ impl ModelFile {
             .max(0.0);
         f.switchover.stop_ms = f.switchover.stop_ms.or(Some(half));
         f.switchover.resume_ms = f.switchover.resume_ms.or(Some(half));
+        f.storage.prepare_round_trips = f.storage.prepare_round_trips.or(self
+            .host
+            .setup_nfs_round_trips
+            .as_ref()
+            .map(|e| e.value.max(0.0).round() as u32));
         let trips = self.switchover.nfs_round_trips.value.max(0.0).round() as u32;
         f.storage.flush_round_trips = f.storage.flush_round_trips.or(Some(trips / 2));
         f.storage.open_round_trips = f.storage.open_round_trips.or(Some(trips - trips / 2));

@@ -158,6 +158,13 @@ fn describe(m: &ModelFile) -> String {
             est(&m.host.setup_ms_nfs, "ms"),
         ),
         (
+            "set-up, NFS round trips (destination opens the image)",
+            m.host
+                .setup_nfs_round_trips
+                .as_ref()
+                .map_or("not fitted".into(), |e| est(e, "")),
+        ),
+        (
             "set-up, with the guest's ping round trip",
             m.host.setup_ping.as_ref().map_or("not fitted".into(), |p| {
                 format!(

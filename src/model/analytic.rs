@@ -71,7 +71,7 @@ pub fn geometric(p: &ModelParams) -> Twin {
     let mut t_pass = (v0 / rate).max(sender_s);
     let mut pages = layout.pages as f64;
     let mut pass_pages = vec![pages];
-    let mut elapsed_s = p.migration.setup_ns as f64 / NS_PER_S as f64;
+    let mut elapsed_s = switchover::first_page_ns(p) as f64 / NS_PER_S as f64;
     let mut bytes = 0.0;
     let horizon_s = horizon_ns(p) as f64 / NS_PER_S as f64;
     loop {

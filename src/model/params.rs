@@ -162,6 +162,9 @@ pub struct Storage {
     pub flush_round_trips: u32,
     /// NFS round trips the destination needs to re-open and lock the image.
     pub open_round_trips: u32,
+    /// NFS round trips the destination QEMU needs to open the image while it is
+    /// prepared, before the first page (on top of `Migration::setup_ns`).
+    pub prepare_round_trips: u32,
     /// Dirty block data written back to NFS at switchover.
     pub dirty_block_bytes: u64,
     /// NFS write-back rate.

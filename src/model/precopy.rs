@@ -119,7 +119,7 @@ const STEADY_PASSES: u32 = 12;
 impl<'a> Run<'a> {
     fn new(p: &'a ModelParams, seed: u64, opts: RunOptions) -> Self {
         let layout = Layout::of(p);
-        let setup = p.migration.setup_ns;
+        let setup = switchover::first_page_ns(p);
         let mut ac = AutoConverge::new(&p.migration);
         // ram_save_setup syncs once before the first pass (dirty-sync-count = 1).
         ac.on_sync(setup, 0, 0, p.guest.page_size_bytes);
@@ -152,7 +152,7 @@ impl<'a> Run<'a> {
 
     fn run(mut self) -> Outcome {
         self.sched
-            .schedule(self.p.migration.setup_ns, Event::Iterate);
+            .schedule(switchover::first_page_ns(self.p), Event::Iterate);
         loop {
             let Some((now, Event::Iterate)) = self.sched.pop() else {
                 // Nothing left to do without completing: the migration did not finish.

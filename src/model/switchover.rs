@@ -18,6 +18,21 @@ pub fn storage_flush_ns(p: &ModelParams) -> Nanos {
     }
 }
 
+/// Time for the destination QEMU to open shared storage while it is prepared, before
+/// the first page.
+pub fn storage_prepare_ns(p: &ModelParams) -> Nanos {
+    match p.storage.kind {
+        StorageKind::Nfs => p.storage.prepare_round_trips as u64 * p.storage.nfs_rtt_ns,
+        StorageKind::None | StorageKind::Shared => 0,
+    }
+}
+
+/// From the migrate call to the first page: the set-up and opening the storage on
+/// the destination.
+pub fn first_page_ns(p: &ModelParams) -> Nanos {
+    p.migration.setup_ns.saturating_add(storage_prepare_ns(p))
+}
+
 /// Time for the destination to re-open and lock shared storage.
 pub fn storage_open_ns(p: &ModelParams) -> Nanos {
     match p.storage.kind {

@@ -186,6 +186,10 @@ pub struct StorageSection {
     pub flush_round_trips: Option<u32>,
     /// NFS round trips to re-open and lock it on the destination (default 6).
     pub open_round_trips: Option<u32>,
+    /// NFS round trips the destination QEMU needs to open the image while libvirt
+    /// prepares it, before the first page is sent (default 0: inside
+    /// `migration.setup_ms`).
+    pub prepare_round_trips: Option<u32>,
     /// Dirty block data written back at switchover, KiB (default 0).
     pub dirty_block_kib: Option<f64>,
     /// NFS write-back rate, Mbit/s (default 1000).

@@ -659,6 +659,7 @@ pub fn to_params(f: &ScenarioFile) -> Result<ModelParams, Vec<FieldProblem>> {
             nfs_rtt_ns: ms_to_ns(nfs_rtt + nfs_added),
             flush_round_trips: s.flush_round_trips.unwrap_or(4),
             open_round_trips: s.open_round_trips.unwrap_or(6),
+            prepare_round_trips: s.prepare_round_trips.unwrap_or(0),
             dirty_block_bytes: (dirty_kib * KIB as f64).round() as u64,
             nfs_bytes_per_s: mbit_s_to_bytes_per_s(nfs_bw),
         },
