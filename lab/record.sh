@@ -173,7 +173,7 @@ LIBVIRT_VERSION=$(libvirtd --version | awk '{print $NF}')
 # the (shaped) link the migration will use: 8 KiB socket buffers (-s/-S 8192; Linux
 # doubles them) with 128..2048 B messages as in the seed, and once with default buffers
 # and 64 KiB messages (what a migration stream gets); then ping -c 10 -i 0.2.
-NETPERF_PORT=12865 NETSERVER_PID= PROBE_TOML= PROBE_MSGS="128 256 512 1024 2048"
+NETPERF_PORT=12865 NETSERVER_PID= PROBE_TOML= PROBE_MSGS="256 512 1024 2048 default 128"
 C_NETSERVER="netserver -D -4 -L $DST_IP -p $NETPERF_PORT"
 C_NETPERF="netperf -H $DST_IP -p $NETPERF_PORT -4 -t TCP_STREAM -l $PROBE_S -f m"
 C_PROBE_PING="ping -D -c 10 -i 0.2 $DST_IP"
@@ -190,7 +190,7 @@ from = \"$SRC\"
 to = \"$DST\"
 duration_s = $PROBE_S
 socket_buffer_bytes = 8192"
-    for m in $PROBE_MSGS default; do
+    for m in $PROBE_MSGS; do
         if [ "$m" = default ]; then c="$C_NETPERF -- -m 65536" key=tcp_mbit_s_default
         else c="$C_NETPERF -- -s 8192 -S 8192 -m $m" key=tcp_mbit_s_8k_${m}b; fi
         printf '# %s %s\n' "$(date +%s.%N)" "$c" >> "$f"
@@ -214,14 +214,6 @@ $o"
     RTT=$(awk -F'[/ ]+' '/^rtt /{print $8}' "$OUT/probe-rtt.txt")
     rlog "probe: rtt avg ${RTT:-?} ms"
 }
-RTT=
-if [ "$PROBE" = yes ]; then
-    trap '[ -z "$NETSERVER_PID" ] || kill "$NETSERVER_PID" 2>/dev/null' EXIT
-    run_probe
-    trap - EXIT
-fi
-[ -n "$RTT" ] || RTT=$(inns "$(host_ns "$SRC")" ping -c 5 -i 0.2 -q "$DST_IP" | awk -F/ '/^rtt/{print $5}')
-[ -n "$RTT" ] || RTT=0
 # NFS: round trip of real NFS calls (NULL RPCs) from the source host on the disk's path
 # (through the delaying relay when --nfs-delay is given), and straight to the server.
 NFS_RTT_MS= NFS_RTT_MIN_MS= NFS_RTT_DIRECT_MS= C_NFSPING=
@@ -255,7 +247,7 @@ achieved() {
 # --- workload probe: the dirtier flat out on the guest's vCPU ----------------------
 # Page writes one busy vCPU makes: what maps CPU load to write rate, and how far the
 # auto-converge throttle must go before it slows the paced dirtier.
-WL_PROBE_S=4 WL_PROBE_RATE=10000000
+WL_PROBE_S=4 WL_PROBE_RATE=10000000 WL_PROBE_TOML=
 if [ "$PROBE" = yes ]; then
     if guest_ctl "set rate=$WL_PROBE_RATE" >/dev/null 2>&1; then
         # The dirtier adds to its counter after each batch (up to a tenth of the rate),
@@ -271,7 +263,7 @@ if [ "$PROBE" = yes ]; then
                  END { if (n > 2 && t1 > t0) printf "%.0f", (w1 - w0) / (t1 - t0) }' "$OUT/.wl-probe")
         rm -f "$OUT/.wl-probe"
         rlog "probe: dirtier flat out: ${w:-?} page writes/s (asked for $WL_PROBE_RATE, ${WL_PROBE_S} s)"
-        [ -z "$w" ] || PROBE_TOML="$PROBE_TOML
+        [ -z "$w" ] || WL_PROBE_TOML="
 dirtier_max_writes_per_s = $w
 dirtier_max_how = $(tq "dirtier asked for $WL_PROBE_RATE writes/s over its ${WWS} MiB working set for $WL_PROBE_S s; rate between the first and last change of its counter, polled every 0.1 s")"
         sleep 1
@@ -279,6 +271,18 @@ dirtier_max_how = $(tq "dirtier asked for $WL_PROBE_RATE writes/s over its ${WWS
         rlog "probe: the dirtier does not answer"
     fi
 fi
+# The link probe last, its 128 B test (the free-CPU figure the model scales by) at the
+# end, a few seconds before the migrate call: load that comes or goes in between is
+# what a probe taken earlier misses.
+RTT=
+if [ "$PROBE" = yes ]; then
+    trap '[ -z "$NETSERVER_PID" ] || kill "$NETSERVER_PID" 2>/dev/null' EXIT
+    run_probe
+    trap - EXIT
+    PROBE_TOML="$PROBE_TOML$WL_PROBE_TOML"
+fi
+[ -n "$RTT" ] || RTT=$(inns "$(host_ns "$SRC")" ping -c 5 -i 0.2 -q "$DST_IP" | awk -F/ '/^rtt/{print $5}')
+[ -n "$RTT" ] || RTT=0
 rlog "accel=$ACCEL qemu=$QEMU_VERSION libvirt=$LIBVIRT_VERSION rtt $SRC->$DST=${RTT}ms"
 virsh -c "$SRC_URI" migrate-setmaxdowntime "$LAB_DOMAIN" "$DT" >>"$RLOG"
 RECORDED_AT=$(date -u +%Y-%m-%dT%H:%M:%SZ)
