@@ -2,10 +2,10 @@
 //! every bundle, and leave-one-out predictions of runs the fit did not see.
 //!
 //! Targets (issue): total time and bytes within 5 % mean absolute error, downtime
-//! within 20 % or 20 ms, the verdict right every time. Bytes and verdicts meet them;
-//! total time meets it on the runs recorded on a quiet host, not on the older runs
-//! recorded under load; downtime does not for every run. The bounds below guard the
-//! level reached so far (see the README's calibration notes).
+//! within 20 % or 20 ms, the verdict right every time. Bytes, verdicts and total time
+//! (over all held-out runs; not on the older runs recorded under load alone) meet
+//! them; downtime does not for every run. The bounds below guard the level reached so
+//! far (see the README's calibration notes).
 
 use migbench::bundle::Bundle;
 use migbench::calibrate::validate::{Summary, leave_one_out, summarize, validate};
@@ -44,7 +44,8 @@ fn committed_model_replays_every_bundle() {
     let runs = runs();
     assert!(runs.len() >= 30, "{} runs", runs.len());
     let v = validate(&model(), &runs).unwrap();
-    assert_within("committed model", &v.summary, 5.0, 5.8, 30.0);
+    // 4.56 %, 2.22 %, 23.2 ms on 158 runs.
+    assert_within("committed model", &v.summary, 5.0, 5.0, 26.0);
     // The range is where 90 % of these very runs fell around their predictions.
     let inside = assert_inside_range("committed model", &v.summary, 0.85);
     assert!(
@@ -96,13 +97,14 @@ fn held_out_runs_are_predicted() {
     // Time: 7.9 % before runs without the link probe were predicted at the load their
     // pings show, 5.9 % after, 5.4 % with the ping round trip in the set-up, 5.5 %
     // once a probe at the line rate is set aside (a refit of the CPU term), 5.4 % with
-    // the third recording of the set (-r3, 120 runs).
+    // the third recording of the set (-r3, 120 runs), 5.1 % once set-up counted the
+    // NFS round trips, 4.76 % with the fourth recording (-s4, 158 runs).
     // The pause: 60 ms mean error before the top-of-RAM pages were modelled, 27 ms after,
-    // 24.8 ms on 120 runs.
-    assert_within("held out", &v.summary, 5.0, 5.8, 30.0);
+    // 24.8 ms on 120 runs, 23.5 ms on 158.
+    assert_within("held out", &v.summary, 5.0, 5.0, 26.0);
     // The downtime range each fit states holds for the run it did not see about as
-    // often as it claims (90 %): 86 % on 120 runs.
-    assert_inside_range("held out", &v.summary, 0.8);
+    // often as it claims (90 %): 86 % on 120 runs, 89 % on 158.
+    assert_inside_range("held out", &v.summary, 0.85);
     // The set recorded again on a quiet host (lab/calib-set.sh --tag q2) meets the time
     // target; the older runs carry libvirt's set-up under heavy, partly unmeasured load.
     let quiet: Vec<_> = v
@@ -114,23 +116,40 @@ fn held_out_runs_are_predicted() {
     assert!(quiet.len() >= 38, "{} quiet runs", quiet.len());
     // Downtime: 22.6 ms on the first 24 quiet runs, 25.0-25.4 ms with the lab's first
     // configurations recorded again (idle guests whose final pass was 6 to 12 MB),
-    // 21.6 ms once the -r3 runs joined the fit (time 4.1 %).
-    assert_within("held out, quiet runs", &summarize(&quiet), 5.0, 5.0, 24.0);
+    // 21.6 ms once the -r3 runs joined the fit (time 4.1 %), about 24 ms with the -s4
+    // runs (time 3.6 %: the switchover's fixed part fell, its CPU part rose).
+    assert_within("held out, quiet runs", &summarize(&quiet), 5.0, 4.5, 26.0);
 }
 
 #[test]
 fn runs_recorded_after_the_fit_are_predicted() {
-    // The -r3 set was recorded after a model was fitted on the others and predicted
-    // with it before it joined: what a user gets from a model on runs to come. Those
-    // runs' link probes ran while other jobs came and went, 10-20 s before the
-    // migrate call, so some saw load the migration did not: time 5.96 % then.
-    let (later, before): (Vec<Run>, Vec<Run>) =
-        runs().into_iter().partition(|r| r.name.ends_with("-r3"));
-    assert!(later.len() >= 38, "{} runs recorded later", later.len());
-    let m = fit(&before, "before", "").unwrap();
-    let v = validate(&m, &later).unwrap();
-    assert_within("recorded after the fit", &v.summary, 5.0, 6.5, 27.0);
-    assert_inside_range("recorded after the fit", &v.summary, 0.85);
+    // Each later set was recorded after a model had been fitted on the sets before it,
+    // and predicted with it before it joined: what a user gets from a model on runs to
+    // come. The -r3 runs' link probes ran 15-20 s before the migrate call while other
+    // jobs came and went, so some saw load the migration did not (time 5.96 % with
+    // the model then committed, 5.59 % once set-up counted NFS round trips). For -s4
+    // the probe's free-CPU test ran last, about 6 s before the migrate call.
+    let sets = [("-r3", 6.5, 27.0), ("-s4", 4.5, 24.0)];
+    let all = runs();
+    for (i, &(tag, time_mape, downtime_mae_ms)) in sets.iter().enumerate() {
+        let later_tags: Vec<&str> = sets[i..].iter().map(|s| s.0).collect();
+        let before: Vec<Run> = all
+            .iter()
+            .filter(|r| !later_tags.iter().any(|t| r.name.ends_with(t)))
+            .cloned()
+            .collect();
+        let later: Vec<Run> = all
+            .iter()
+            .filter(|r| r.name.ends_with(tag))
+            .cloned()
+            .collect();
+        assert!(later.len() >= 38, "{} runs in {tag}", later.len());
+        let m = fit(&before, "before", "").unwrap();
+        let v = validate(&m, &later).unwrap();
+        let what = format!("{tag}, recorded after the fit");
+        assert_within(&what, &v.summary, 5.0, time_mape, downtime_mae_ms);
+        assert_inside_range(&what, &v.summary, 0.85);
+    }
 }
 
 #[test]
@@ -139,7 +158,7 @@ fn auto_converge_runs_keep_their_pace_until_the_throttle_starves_them() {
     // writes: QEMU's throttle only slows it at 99 %. Modelled as 1 - throttle (the
     // CPU-bound premise) these runs came out 38 % short; now each is within 10 %,
     // but for runs that went on passing at 99 %: 20000 writes/s at 32 MiB/s is
-    // borderline there. Of its six recordings, four completed within three passes of
+    // borderline there. Of its eight recordings, six completed within three passes of
     // reaching 99 %, two (-q2, -r3) seven or more passes later (dirty rate at 99 %:
     // 750-1900 pages/s in the first, against 10-960 in the others), 6-8 s longer.
     // The model gives the common outcome.
