@@ -72,18 +72,21 @@ pub struct Args {
 /// Runs the command; returns whether every check passed.
 pub fn run(a: &Args, json: bool) -> Result<bool> {
     let tol = Tolerances::default();
-    let model = a.model.as_deref().map(super::load_model).transpose()?;
+    // The model file read once, with its path for messages.
+    let model = match a.model.as_deref() {
+        Some(path) => Some((path, super::load_model(path)?)),
+        None => None,
+    };
     let mut r: Replay = if let Some(dir) = &a.bundle {
         let b = Bundle::load(dir).map_err(|e| BadInput(e.to_string()))?;
-        let params = match (&a.scenario, &a.model) {
-            (Some(s), _) => Some(params_of(s, a.model.as_deref(), model.as_ref())?),
-            (None, Some(m)) => {
+        let params = match (&a.scenario, &model) {
+            (Some(s), _) => Some(params_of(s, model.as_ref())?),
+            (None, Some((path, m))) => {
                 let run = migbench::calibrate::Run::from_bundle(&b)
                     .map_err(|e| BadInput(e.to_string()))?;
-                let file = model.as_ref().expect("read above");
                 Some(super::with_model_file(
-                    file,
                     m,
+                    path,
                     &b.scenario_file(),
                     run.as_ref(),
                 )?)
@@ -128,12 +131,12 @@ pub fn run(a: &Args, json: bool) -> Result<bool> {
         }
         let observed = observe_files(&files).map_err(|e| BadInput(e.to_string()))?;
         let params = match &a.scenario {
-            Some(s) => Some(params_of(s, a.model.as_deref(), model.as_ref())?),
+            Some(s) => Some(params_of(s, model.as_ref())?),
             None => None,
         };
         replay("loose files", observed, params.as_ref(), a.seed, tol)
     };
-    if let (Some(m), Some(p)) = (&model, r.predicted.as_mut())
+    if let (Some((_, m)), Some(p)) = (&model, r.predicted.as_mut())
         && p.converged
     {
         p.guest_downtime_range_ms = m.downtime_range_ms(p.guest_downtime_ms);
@@ -149,12 +152,11 @@ pub fn run(a: &Args, json: bool) -> Result<bool> {
 /// A scenario's model input, with a calibrated model filling in when given.
 fn params_of(
     scenario_path: &std::path::Path,
-    model_path: Option<&std::path::Path>,
-    model: Option<&ModelFile>,
+    model: Option<&(&std::path::Path, ModelFile)>,
 ) -> Result<migbench::model::ModelParams> {
     let sc = scenario::load(scenario_path).map_err(|e| BadInput(e.to_string()))?;
-    match (model_path, model) {
-        (Some(p), Some(m)) => super::with_model_file(m, p, &sc.file, None),
-        _ => Ok(sc.params),
+    match model {
+        Some((path, m)) => super::with_model_file(m, path, &sc.file, None),
+        None => Ok(sc.params),
     }
 }
