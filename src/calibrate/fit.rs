@@ -416,8 +416,9 @@ fn nfs_rtt(r: &Run) -> f64 {
     if s.kind.as_deref() != Some("nfs") {
         return 0.0;
     }
-    r.nfs_rtt_ms
-        .unwrap_or(s.nfs_rtt_ms.unwrap_or(0.2) + s.nfs_rtt_added_ms.unwrap_or(0.0))
+    r.nfs_rtt_ms.unwrap_or(
+        s.nfs_rtt_ms.unwrap_or(scenario::DEFAULT_NFS_RTT_MS) + s.nfs_rtt_added_ms.unwrap_or(0.0),
+    )
 }
 
 /// The non-zero memory at the top of RAM, from the stop-and-copy pass of runs that

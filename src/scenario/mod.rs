@@ -8,7 +8,7 @@ pub mod schema;
 mod validate;
 
 pub use schema::ScenarioFile;
-pub use validate::FieldProblem;
+pub use validate::{DEFAULT_NFS_RTT_MS, FieldProblem};
 
 use crate::model::ModelParams;
 use std::fmt;

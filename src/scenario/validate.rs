@@ -28,6 +28,10 @@ struct Range {
     hi_open: bool,
 }
 
+/// `storage.nfs_rtt_ms` when a scenario does not give it: hosts and NFS server on one
+/// switch.
+pub const DEFAULT_NFS_RTT_MS: f64 = 0.2;
+
 const fn closed(lo: f64, hi: f64) -> Range {
     Range {
         lo,
@@ -498,7 +502,7 @@ pub fn to_params(f: &ScenarioFile) -> Result<ModelParams, Vec<FieldProblem>> {
     let nfs_rtt = c.value(
         "storage.nfs_rtt_ms",
         s.nfs_rtt_ms,
-        0.2,
+        DEFAULT_NFS_RTT_MS,
         closed(0.0, 10_000.0),
         "ms",
     );
