@@ -86,6 +86,21 @@ impl Run {
         )
     }
 
+    /// What the run was asked to do, without what was measured around it (link and
+    /// guest round trips, the probes, the NFS round trip) or its name: runs with the
+    /// same configuration are recordings of the same migration.
+    pub fn configuration(&self) -> ScenarioFile {
+        let mut f = self.file.clone();
+        f.name = None;
+        f.description = None;
+        f.guest.ping_rtt_ms = None;
+        f.link.rtt_ms = None;
+        f.link.probe_mbit_s = None;
+        f.workload.page_writes_per_cpu_s = None;
+        f.storage.nfs_rtt_ms = None;
+        f
+    }
+
     /// Whether pre-copy completed and the job statistics hold the totals.
     pub fn complete(&self) -> bool {
         self.job.converged

@@ -13,6 +13,9 @@ use serde::Serialize;
 pub struct RunCheck {
     /// Bundle name.
     pub name: String,
+    /// The first run checked with the same recorded parameters (itself when none
+    /// came before): runs sharing it are recordings of the same migration.
+    pub configuration: String,
     /// Observed: pre-copy converged.
     pub observed_converged: bool,
     /// Predicted: pre-copy converges.
@@ -62,6 +65,32 @@ pub struct Summary {
     pub downtime_within_range: Option<f64>,
     /// Share of runs whose verdict was right.
     pub verdict_accuracy: f64,
+    /// How well a repeat recording predicts a run, beside the model on the same runs
+    /// (None: no configuration was recorded twice with completed pre-copy).
+    pub repeat_baseline: Option<RepeatBaseline>,
+}
+
+/// The runs of configurations recorded more than once, each predicted by the mean of
+/// its configuration's other recordings: how far runs of the same migration differ,
+/// the error no model of the recorded parameters can go much below.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RepeatBaseline {
+    /// Configurations with two or more completed runs.
+    pub configurations: usize,
+    /// Their completed runs.
+    pub runs: usize,
+    /// Repeats: mean absolute percentage error of total time, %.
+    pub total_time_mape: f64,
+    /// Repeats: mean absolute error of downtime, ms.
+    pub downtime_mae_ms: f64,
+    /// Repeats: share of runs whose downtime is within 20 % or 20 ms.
+    pub downtime_within_tolerance: f64,
+    /// The model on the same runs: mean absolute percentage error of total time, %.
+    pub model_total_time_mape: f64,
+    /// The model on the same runs: mean absolute error of downtime, ms.
+    pub model_downtime_mae_ms: f64,
+    /// The model on the same runs: share within 20 % or 20 ms.
+    pub model_downtime_within_tolerance: f64,
 }
 
 /// A validation.
@@ -90,6 +119,7 @@ pub fn check(model: &ModelFile, run: &Run) -> Result<RunCheck, String> {
             "reference"
         },
         name: run.name.clone(),
+        configuration: run.name.clone(),
         observed_converged: run.job.converged,
         predicted_converged: o.completed && !o.postcopy_used,
         observed_total_time_ms: run.job.total_time_ms,
@@ -108,84 +138,144 @@ pub fn check(model: &ModelFile, run: &Run) -> Result<RunCheck, String> {
     })
 }
 
+/// Mean of `v` (0 when empty).
+fn mean(v: impl IntoIterator<Item = f64>) -> f64 {
+    let (sum, n) = v
+        .into_iter()
+        .fold((0.0, 0usize), |(s, n), x| (s + x, n + 1));
+    if n == 0 { 0.0 } else { sum / n as f64 }
+}
+
+/// Share of `v` that holds (1 when empty).
+fn share(v: impl IntoIterator<Item = bool>) -> f64 {
+    let (hits, n) = v
+        .into_iter()
+        .fold((0usize, 0usize), |(h, n), x| (h + x as usize, n + 1));
+    if n == 0 { 1.0 } else { hits as f64 / n as f64 }
+}
+
+/// Absolute error of `predicted` against `observed`, % of `observed`.
+fn pct_error(predicted: f64, observed: f64) -> f64 {
+    ((predicted - observed) / observed).abs() * 100.0
+}
+
+/// The downtime tolerance: within 20 % or 20 ms of what was observed.
+fn downtime_within(predicted_ms: f64, observed_ms: f64) -> bool {
+    (predicted_ms - observed_ms).abs() <= (0.2 * observed_ms).max(20.0)
+}
+
 /// Summarises checks.
 pub fn summarize(checks: &[RunCheck]) -> Summary {
     let both: Vec<&RunCheck> = checks
         .iter()
         .filter(|c| c.observed_converged && c.predicted_converged)
         .collect();
-    let avg = |v: Vec<f64>| {
-        if v.is_empty() {
-            0.0
-        } else {
-            v.iter().sum::<f64>() / v.len() as f64
-        }
-    };
     let dt: Vec<(f64, f64)> = both
         .iter()
         .filter_map(|c| Some((c.observed_downtime_ms?, c.predicted_downtime_ms)))
         .collect();
+    let ranged: Vec<(f64, [f64; 2])> = both
+        .iter()
+        .filter_map(|c| Some((c.observed_downtime_ms?, c.predicted_downtime_range_ms?)))
+        .collect();
     Summary {
         runs: checks.len(),
         completed_runs: both.len(),
-        total_time_mape: avg(both
-            .iter()
-            .filter_map(|c| {
-                Some(
-                    ((c.predicted_total_time_ms - c.observed_total_time_ms?)
-                        / c.observed_total_time_ms?)
-                        .abs()
-                        * 100.0,
-                )
-            })
-            .collect()),
-        bytes_mape: avg(both
-            .iter()
-            .filter_map(|c| {
-                let o = c.observed_bytes? as f64;
-                Some(((c.predicted_bytes as f64 - o) / o).abs() * 100.0)
-            })
-            .collect()),
-        downtime_mae_ms: avg(dt.iter().map(|(o, p)| (p - o).abs()).collect()),
-        downtime_within_tolerance: if dt.is_empty() {
-            1.0
-        } else {
-            dt.iter()
-                .filter(|(o, p)| (p - o).abs() <= (0.2 * o).max(20.0))
-                .count() as f64
-                / dt.len() as f64
-        },
-        downtime_within_range: {
-            let ranged: Vec<(f64, [f64; 2])> = both
-                .iter()
-                .filter_map(|c| Some((c.observed_downtime_ms?, c.predicted_downtime_range_ms?)))
-                .collect();
-            (!ranged.is_empty()).then(|| {
-                ranged
-                    .iter()
-                    .filter(|(o, [lo, hi])| (lo..=hi).contains(&o))
-                    .count() as f64
-                    / ranged.len() as f64
-            })
-        },
-        verdict_accuracy: if checks.is_empty() {
-            1.0
-        } else {
+        total_time_mape: mean(both.iter().filter_map(|c| {
+            Some(pct_error(
+                c.predicted_total_time_ms,
+                c.observed_total_time_ms?,
+            ))
+        })),
+        bytes_mape: mean(both.iter().filter_map(|c| {
+            Some(pct_error(
+                c.predicted_bytes as f64,
+                c.observed_bytes? as f64,
+            ))
+        })),
+        downtime_mae_ms: mean(dt.iter().map(|(o, p)| (p - o).abs())),
+        downtime_within_tolerance: share(dt.iter().map(|(o, p)| downtime_within(*p, *o))),
+        downtime_within_range: (!ranged.is_empty())
+            .then(|| share(ranged.iter().map(|(o, [lo, hi])| (lo..=hi).contains(&o)))),
+        verdict_accuracy: share(
             checks
                 .iter()
-                .filter(|c| c.observed_converged == c.predicted_converged)
-                .count() as f64
-                / checks.len() as f64
-        },
+                .map(|c| c.observed_converged == c.predicted_converged),
+        ),
+        repeat_baseline: repeat_baseline(&both),
+    }
+}
+
+/// Each completed run of a configuration recorded more than once, predicted by the
+/// mean of the configuration's other completed runs, beside the model.
+fn repeat_baseline(both: &[&RunCheck]) -> Option<RepeatBaseline> {
+    struct Row {
+        time: [f64; 3],
+        down: [f64; 3],
+    }
+    let observed: Vec<(&RunCheck, f64, f64)> = both
+        .iter()
+        .filter_map(|c| Some((*c, c.observed_total_time_ms?, c.observed_downtime_ms?)))
+        .collect();
+    let mut configurations = std::collections::BTreeSet::new();
+    let mut rows = Vec::new();
+    for (i, (c, time, down)) in observed.iter().enumerate() {
+        let others: Vec<(f64, f64)> = observed
+            .iter()
+            .enumerate()
+            .filter(|(j, (o, ..))| *j != i && o.configuration == c.configuration)
+            .map(|(_, (_, t, d))| (*t, *d))
+            .collect();
+        if others.is_empty() {
+            continue;
+        }
+        configurations.insert(c.configuration.as_str());
+        rows.push(Row {
+            time: [
+                *time,
+                mean(others.iter().map(|o| o.0)),
+                c.predicted_total_time_ms,
+            ],
+            down: [
+                *down,
+                mean(others.iter().map(|o| o.1)),
+                c.predicted_downtime_ms,
+            ],
+        });
+    }
+    (!rows.is_empty()).then(|| RepeatBaseline {
+        configurations: configurations.len(),
+        runs: rows.len(),
+        total_time_mape: mean(rows.iter().map(|r| pct_error(r.time[1], r.time[0]))),
+        downtime_mae_ms: mean(rows.iter().map(|r| (r.down[1] - r.down[0]).abs())),
+        downtime_within_tolerance: share(
+            rows.iter().map(|r| downtime_within(r.down[1], r.down[0])),
+        ),
+        model_total_time_mape: mean(rows.iter().map(|r| pct_error(r.time[2], r.time[0]))),
+        model_downtime_mae_ms: mean(rows.iter().map(|r| (r.down[2] - r.down[0]).abs())),
+        model_downtime_within_tolerance: share(
+            rows.iter().map(|r| downtime_within(r.down[2], r.down[0])),
+        ),
+    })
+}
+
+/// Names each check's configuration after the first of `runs` (checked in that
+/// order) with the same recorded parameters.
+fn name_configurations(checks: &mut [RunCheck], runs: &[Run]) {
+    let asked: Vec<_> = runs.iter().map(Run::configuration).collect();
+    for (i, c) in checks.iter_mut().enumerate() {
+        let first = asked.iter().position(|a| *a == asked[i]).unwrap_or(i);
+        c.configuration = runs[first].name.clone();
     }
 }
 
 /// Validates `model` on `runs`.
 pub fn validate(model: &ModelFile, runs: &[Run]) -> Result<Validation, String> {
-    let checks = runs
+    let mut checks = runs
         .iter()
         .map(|r| check(model, r))
         .collect::<Result<Vec<_>, _>>()?;
+    name_configurations(&mut checks, runs);
     Ok(Validation {
         method: format!("model {}", model.provenance.name),
         summary: summarize(&checks),
@@ -211,10 +301,75 @@ pub fn leave_one_out(runs: &[Run], on_done: &(dyn Fn() + Sync)) -> Result<Valida
         },
         on_done,
     );
-    let checks = results.into_iter().collect::<Result<Vec<_>, _>>()?;
+    let mut checks = results.into_iter().collect::<Result<Vec<_>, _>>()?;
+    name_configurations(&mut checks, runs);
     Ok(Validation {
         method: "leave-one-out".into(),
         summary: summarize(&checks),
         checks,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(
+        name: &str,
+        configuration: &str,
+        time_ms: f64,
+        down_ms: f64,
+        pred_down_ms: f64,
+    ) -> RunCheck {
+        RunCheck {
+            name: name.into(),
+            configuration: configuration.into(),
+            observed_converged: true,
+            predicted_converged: true,
+            observed_total_time_ms: Some(time_ms),
+            predicted_total_time_ms: 10_000.0,
+            observed_bytes: Some(1 << 30),
+            predicted_bytes: 1 << 30,
+            observed_downtime_ms: Some(down_ms),
+            predicted_downtime_ms: pred_down_ms,
+            predicted_downtime_range_ms: None,
+            observed_final_pass_bytes: None,
+            predicted_final_pass_bytes: None,
+            host_load_from: "probe",
+        }
+    }
+
+    #[test]
+    fn repeats_are_held_against_the_mean_of_their_other_recordings() {
+        let checks = [
+            run("a", "a", 10_000.0, 100.0, 120.0),
+            run("a-2", "a", 11_000.0, 120.0, 120.0),
+            run("a-3", "a", 12_000.0, 140.0, 120.0),
+            // Recorded once: no repeat to hold it against.
+            run("b", "b", 10_000.0, 300.0, 100.0),
+        ];
+        let r = summarize(&checks).repeat_baseline.unwrap();
+        assert_eq!((r.configurations, r.runs), (1, 3));
+        // Downtime: the others' means are 130, 120 and 110 ms: misses of 30, 0, 30.
+        assert!((r.downtime_mae_ms - 20.0).abs() < 1e-9, "{r:?}");
+        // Only the 0 ms miss is within 20 ms (or 20 % of 100 and 140 ms).
+        assert!((r.downtime_within_tolerance - 1.0 / 3.0).abs() < 1e-9);
+        // Time: 11.5 s for 10 s, 11 s for 11 s, 10.5 s for 12 s.
+        let t = (15.0 + 0.0 + 1.5 / 12.0 * 100.0) / 3.0;
+        assert!((r.total_time_mape - t).abs() < 1e-9, "{r:?}");
+        // The model on the same three runs: 20, 0 and 20 ms off, 0, 1 and 2 s.
+        assert!((r.model_downtime_mae_ms - 40.0 / 3.0).abs() < 1e-9);
+        assert!((r.model_downtime_within_tolerance - 1.0).abs() < 1e-9);
+        let m = (0.0 + 1.0 / 11.0 * 100.0 + 2.0 / 12.0 * 100.0) / 3.0;
+        assert!((r.model_total_time_mape - m).abs() < 1e-9, "{r:?}");
+    }
+
+    #[test]
+    fn no_repeats_no_baseline() {
+        let checks = [
+            run("a", "a", 10_000.0, 100.0, 120.0),
+            run("b", "b", 10_000.0, 100.0, 120.0),
+        ];
+        assert_eq!(summarize(&checks).repeat_baseline, None);
+    }
 }

@@ -332,7 +332,21 @@ pub fn render_validation(v: &Validation) -> String {
             r * 100.0
         )),
         s.verdict_accuracy * 100.0
-    )
+    ) + &s.repeat_baseline.as_ref().map_or(String::new(), |r| {
+        format!(
+            "runs of the same configuration, each against the mean of its other recordings \
+             ({} runs of {} configurations): total time MAPE {:.2} %, downtime MAE {:.1} ms \
+             ({:.0} % within 20 % or 20 ms); the model on those runs: {:.2} %, {:.1} ms ({:.0} %)\n",
+            r.runs,
+            r.configurations,
+            r.total_time_mape,
+            r.downtime_mae_ms,
+            r.downtime_within_tolerance * 100.0,
+            r.model_total_time_mape,
+            r.model_downtime_mae_ms,
+            r.model_downtime_within_tolerance * 100.0
+        )
+    })
 }
 
 fn today() -> String {
