@@ -209,53 +209,77 @@ pub fn summarize(checks: &[RunCheck]) -> Summary {
 /// Each completed run of a configuration recorded more than once, predicted by the
 /// mean of the configuration's other completed runs, beside the model.
 fn repeat_baseline(both: &[&RunCheck]) -> Option<RepeatBaseline> {
-    struct Row {
-        time: [f64; 3],
-        down: [f64; 3],
+    /// A run's total time and downtime, ms.
+    #[derive(Clone, Copy)]
+    struct Figures {
+        time_ms: f64,
+        down_ms: f64,
     }
-    let observed: Vec<(&RunCheck, f64, f64)> = both
+    /// Observed, the mean of the repeats, and the model's.
+    struct Row {
+        observed: Figures,
+        repeats: Figures,
+        model: Figures,
+    }
+    let observed: Vec<(&RunCheck, Figures)> = both
         .iter()
-        .filter_map(|c| Some((*c, c.observed_total_time_ms?, c.observed_downtime_ms?)))
+        .filter_map(|c| {
+            let time_ms = c.observed_total_time_ms?;
+            let down_ms = c.observed_downtime_ms?;
+            Some((*c, Figures { time_ms, down_ms }))
+        })
         .collect();
     let mut configurations = std::collections::BTreeSet::new();
     let mut rows = Vec::new();
-    for (i, (c, time, down)) in observed.iter().enumerate() {
-        let others: Vec<(f64, f64)> = observed
+    for (i, (c, seen)) in observed.iter().enumerate() {
+        let others: Vec<Figures> = observed
             .iter()
             .enumerate()
-            .filter(|(j, (o, ..))| *j != i && o.configuration == c.configuration)
-            .map(|(_, (_, t, d))| (*t, *d))
+            .filter(|(j, (o, _))| *j != i && o.configuration == c.configuration)
+            .map(|(_, (_, f))| *f)
             .collect();
         if others.is_empty() {
             continue;
         }
         configurations.insert(c.configuration.as_str());
         rows.push(Row {
-            time: [
-                *time,
-                mean(others.iter().map(|o| o.0)),
-                c.predicted_total_time_ms,
-            ],
-            down: [
-                *down,
-                mean(others.iter().map(|o| o.1)),
-                c.predicted_downtime_ms,
-            ],
+            observed: *seen,
+            repeats: Figures {
+                time_ms: mean(others.iter().map(|o| o.time_ms)),
+                down_ms: mean(others.iter().map(|o| o.down_ms)),
+            },
+            model: Figures {
+                time_ms: c.predicted_total_time_ms,
+                down_ms: c.predicted_downtime_ms,
+            },
         });
     }
-    (!rows.is_empty()).then(|| RepeatBaseline {
+    // Total time MAPE, downtime MAE and share within tolerance of one predictor.
+    let errors = |pick: fn(&Row) -> Figures| {
+        let o = |r: &Row| r.observed;
+        (
+            mean(
+                rows.iter()
+                    .map(|r| pct_error(pick(r).time_ms, o(r).time_ms)),
+            ),
+            mean(rows.iter().map(|r| (pick(r).down_ms - o(r).down_ms).abs())),
+            share(
+                rows.iter()
+                    .map(|r| downtime_within(pick(r).down_ms, o(r).down_ms)),
+            ),
+        )
+    };
+    let (time, down, within) = errors(|r| r.repeats);
+    let (model_time, model_down, model_within) = errors(|r| r.model);
+    (!rows.is_empty()).then_some(RepeatBaseline {
         configurations: configurations.len(),
         runs: rows.len(),
-        total_time_mape: mean(rows.iter().map(|r| pct_error(r.time[1], r.time[0]))),
-        downtime_mae_ms: mean(rows.iter().map(|r| (r.down[1] - r.down[0]).abs())),
-        downtime_within_tolerance: share(
-            rows.iter().map(|r| downtime_within(r.down[1], r.down[0])),
-        ),
-        model_total_time_mape: mean(rows.iter().map(|r| pct_error(r.time[2], r.time[0]))),
-        model_downtime_mae_ms: mean(rows.iter().map(|r| (r.down[2] - r.down[0]).abs())),
-        model_downtime_within_tolerance: share(
-            rows.iter().map(|r| downtime_within(r.down[2], r.down[0])),
-        ),
+        total_time_mape: time,
+        downtime_mae_ms: down,
+        downtime_within_tolerance: within,
+        model_total_time_mape: model_time,
+        model_downtime_mae_ms: model_down,
+        model_downtime_within_tolerance: model_within,
     })
 }
 

@@ -336,7 +336,8 @@ pub fn render_validation(v: &Validation) -> String {
         format!(
             "runs of the same configuration, each against the mean of its other recordings \
              ({} runs of {} configurations): total time MAPE {:.2} %, downtime MAE {:.1} ms \
-             ({:.0} % within 20 % or 20 ms); the model on those runs: {:.2} %, {:.1} ms ({:.0} %)\n",
+             ({:.0} % within 20 % or 20 ms); the model on those runs: total time MAPE {:.2} %, \
+             downtime MAE {:.1} ms ({:.0} % within)\n",
             r.runs,
             r.configurations,
             r.total_time_mape,
