@@ -58,6 +58,8 @@ pub struct Summary {
     pub bytes_mape: f64,
     /// Mean absolute error of downtime, ms.
     pub downtime_mae_ms: f64,
+    /// Mean absolute percentage error of downtime, %.
+    pub downtime_mape: f64,
     /// Share of runs whose downtime is within 20 % or 20 ms.
     pub downtime_within_tolerance: f64,
     /// Share of runs whose downtime is inside the predicted range (None: no run has
@@ -194,6 +196,7 @@ pub fn summarize(checks: &[RunCheck]) -> Summary {
             ))
         })),
         downtime_mae_ms: mean(dt.iter().map(|(o, p)| (p - o).abs())),
+        downtime_mape: mean(dt.iter().map(|(o, p)| pct_error(*p, *o))),
         downtime_within_tolerance: share(dt.iter().map(|(o, p)| downtime_within(*p, *o))),
         downtime_within_range: (!ranged.is_empty())
             .then(|| share(ranged.iter().map(|(o, [lo, hi])| (lo..=hi).contains(&o)))),
@@ -372,7 +375,11 @@ mod tests {
             // Recorded once: no repeat to hold it against.
             run("b", "b", 10_000.0, 300.0, 100.0),
         ];
-        let r = summarize(&checks).repeat_baseline.unwrap();
+        let s = summarize(&checks);
+        // The model's downtimes: 20, 0, 14.3 and 66.7 % off.
+        let mape = (20.0 + 0.0 + 20.0 / 140.0 * 100.0 + 200.0 / 300.0 * 100.0) / 4.0;
+        assert!((s.downtime_mape - mape).abs() < 1e-9, "{s:?}");
+        let r = s.repeat_baseline.unwrap();
         assert_eq!((r.configurations, r.runs), (1, 3));
         // Downtime: the others' means are 130, 120 and 110 ms: misses of 30, 0, 30.
         assert!((r.downtime_mae_ms - 20.0).abs() < 1e-9, "{r:?}");

@@ -317,8 +317,8 @@ pub fn render_validation(v: &Validation) -> String {
     let s = &v.summary;
     format!(
         "{} ({} runs, {} with completed pre-copy; host load from the run's link probe, \
-         else its guest's ping round trip before the job)\n\n{}\ntotal time MAPE {:.2} %, bytes MAPE {:.2} %, downtime MAE {:.1} ms \
-         ({:.0} % within 20 % or 20 ms{}), verdict accuracy {:.1} %\n",
+         else its guest's ping round trip before the job)\n\n{}\ntotal time MAPE {:.2} %, bytes MAPE {:.2} %, downtime MAE {:.1} ms, \
+         MAPE {:.1} % ({:.0} % within 20 % or 20 ms{}), verdict accuracy {:.1} %\n",
         v.method,
         s.runs,
         s.completed_runs,
@@ -326,6 +326,7 @@ pub fn render_validation(v: &Validation) -> String {
         s.total_time_mape,
         s.bytes_mape,
         s.downtime_mae_ms,
+        s.downtime_mape,
         s.downtime_within_tolerance * 100.0,
         s.downtime_within_range.map_or(String::new(), |r| format!(
             "; {:.0} % inside the model's 90 % range",
