@@ -5,6 +5,7 @@ use super::fit::fit;
 use super::model_file::ModelFile;
 use super::run::Run;
 use crate::model::simulate;
+use crate::replay::compare::Tolerances;
 use crate::scenario;
 use serde::Serialize;
 
@@ -161,9 +162,9 @@ fn pct_error(predicted: f64, observed: f64) -> f64 {
     ((predicted - observed) / observed).abs() * 100.0
 }
 
-/// The downtime tolerance: within 20 % or 20 ms of what was observed.
+/// The downtime tolerance (20 % or 20 ms), as replays hold runs to it.
 fn downtime_within(predicted_ms: f64, observed_ms: f64) -> bool {
-    (predicted_ms - observed_ms).abs() <= (0.2 * observed_ms).max(20.0)
+    Tolerances::default().downtime_within(predicted_ms, observed_ms)
 }
 
 /// Summarises checks.

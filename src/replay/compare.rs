@@ -33,6 +33,15 @@ impl Default for Tolerances {
     }
 }
 
+impl Tolerances {
+    /// Whether a predicted downtime is within tolerance of the observed one: the
+    /// relative share of it or the absolute margin, whichever is larger.
+    pub fn downtime_within(&self, predicted_ms: f64, observed_ms: f64) -> bool {
+        (predicted_ms - observed_ms).abs()
+            <= (observed_ms * self.downtime_rel).max(self.downtime_abs_ms)
+    }
+}
+
 /// The model's prediction, in the units observations come in.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Predicted {
@@ -186,7 +195,6 @@ pub fn checks(obs: &Observation, pred: &Predicted, tol: &Tolerances) -> Vec<Chec
                 ));
             }
             if let (Some(d), false) = (j.downtime_ms, j.downtime_expected) {
-                let allowed = (d * tol.downtime_rel).max(tol.downtime_abs_ms);
                 out.push(Check {
                     quantity: "downtime_ms".into(),
                     observed: d,
@@ -198,7 +206,7 @@ pub fn checks(obs: &Observation, pred: &Predicted, tol: &Tolerances) -> Vec<Chec
                         tol.downtime_rel * 100.0,
                         tol.downtime_abs_ms
                     ),
-                    pass: (pred.guest_downtime_ms - d).abs() <= allowed,
+                    pass: tol.downtime_within(pred.guest_downtime_ms, d),
                 });
             }
         }
