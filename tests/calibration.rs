@@ -46,6 +46,8 @@ fn committed_model_replays_every_bundle() {
     let v = validate(&model(), &runs).unwrap();
     // 4.56 %, 2.22 %, 23.2 ms on 158 runs.
     assert_within("committed model", &v.summary, 5.0, 5.0, 26.0);
+    // 15.4 % of the observed downtime.
+    assert_downtime_mape("committed model", &v.summary, 20.0);
     // The range is where 90 % of these very runs fell around their predictions.
     let inside = assert_inside_range("committed model", &v.summary, 0.85);
     assert!(
@@ -63,6 +65,17 @@ fn assert_inside_range(what: &str, s: &Summary, share: f64) -> f64 {
         inside * 100.0
     );
     inside
+}
+
+/// The downtime's mean absolute error as a share of the observed downtime within
+/// `pct` (the 20 % read over all runs; the repeat baseline shows why no
+/// prediction meets it on every run).
+fn assert_downtime_mape(what: &str, s: &Summary, pct: f64) {
+    assert!(
+        s.downtime_mape <= pct,
+        "{what}: downtime MAPE {:.1} %",
+        s.downtime_mape
+    );
 }
 
 /// Every verdict right, and bytes and total time (MAPE, %) and downtime (MAE, ms)
@@ -102,6 +115,8 @@ fn held_out_runs_are_predicted() {
     // The pause: 60 ms mean error before the top-of-RAM pages were modelled, 27 ms after,
     // 24.8 ms on 120 runs, 23.5 ms on 158.
     assert_within("held out", &v.summary, 5.0, 5.0, 26.0);
+    // 15.6 % of the observed downtime on 158 runs.
+    assert_downtime_mape("held out", &v.summary, 20.0);
     // The downtime range each fit states holds for the run it did not see about as
     // often as it claims (90 %): 86 % on 120 runs, 89 % on 158.
     assert_inside_range("held out", &v.summary, 0.85);
