@@ -106,7 +106,9 @@ fn provenance(runs: &[Run], name: &str, today: &str) -> Provenance {
              round trip before the job (runs without the probe left out of both). How busy the host \
              was in a run without the probe is read from that round trip (least squares on the runs \
              with both), for predictions only. The downtime range is where 90 % of the fitted runs' \
-             observed downtimes fell around their predictions (5th to 95th percentile of the error)."
+             observed downtimes fell around their predictions (5th to 95th percentile of the error), \
+             each prediction the median pause over where QEMU's rate-limit windows fall in the \
+             guest's data (one window's worth of data more or less)."
                 .to_string(),
         ],
     }

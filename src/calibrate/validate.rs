@@ -4,7 +4,7 @@
 use super::fit::fit;
 use super::model_file::ModelFile;
 use super::run::Run;
-use crate::model::simulate;
+use crate::model::{phase, simulate};
 use crate::replay::compare::Tolerances;
 use crate::scenario;
 use serde::Serialize;
@@ -31,7 +31,9 @@ pub struct RunCheck {
     pub predicted_bytes: u64,
     /// Observed downtime (libvirt's: source stop to destination resume), ms.
     pub observed_downtime_ms: Option<f64>,
-    /// Predicted guest pause, ms.
+    /// Predicted guest pause, ms: the median over where QEMU's rate-limit windows fall
+    /// in the guest's data, which the recorded parameters do not tell to within a
+    /// window ([`crate::model::phase`]).
     pub predicted_downtime_ms: f64,
     /// Where the downtime falls 90 % of the time around that prediction, by the
     /// model's own runs, ms (None: the model states no spread).
@@ -39,7 +41,8 @@ pub struct RunCheck {
     /// Observed bytes sent while the guest was paused (query-migrate's
     /// `downtime-bytes`), when recorded: most of a pause is sending them.
     pub observed_final_pass_bytes: Option<u64>,
-    /// Predicted bytes of the stop-and-copy pass (None: it did not complete).
+    /// Predicted bytes of the stop-and-copy pass, in the run with the median pause
+    /// (None: it did not complete).
     pub predicted_final_pass_bytes: Option<u64>,
     /// How busy the host was taken to be: `probe` (the run's link probe), `ping` (its
     /// guest's ping round trip, without the probe) or `reference` (neither).
@@ -113,6 +116,11 @@ pub fn check(model: &ModelFile, run: &Run) -> Result<RunCheck, String> {
     let p = scenario::from_file(&f)
         .map_err(|e| format!("{}: {}: {}", run.name, e[0].field, e[0].message))?;
     let o = simulate(&p, 1);
+    // The pause (and the final pass behind it) over where the windows fall in the
+    // guest's data, which the recorded parameters do not tell to within a window.
+    let paused = phase::median_over_phases(&p, 1);
+    let pause = paused.as_ref().unwrap_or(&o);
+    let pause_ms = pause.downtime.guest_ns as f64 / 1e6;
     Ok(RunCheck {
         host_load_from: if run.probe_mbit_s.is_some() {
             "probe"
@@ -130,10 +138,10 @@ pub fn check(model: &ModelFile, run: &Run) -> Result<RunCheck, String> {
         observed_bytes: run.job.memory_processed_bytes,
         predicted_bytes: o.bytes_sent.saturating_sub(p.guest.device_state_bytes),
         observed_downtime_ms: run.job.downtime_ms.filter(|_| !run.job.downtime_expected),
-        predicted_downtime_ms: o.downtime.guest_ns as f64 / 1e6,
-        predicted_downtime_range_ms: model.downtime_range_ms(o.downtime.guest_ns as f64 / 1e6),
+        predicted_downtime_ms: pause_ms,
+        predicted_downtime_range_ms: model.downtime_range_ms(pause_ms),
         observed_final_pass_bytes: run.job.final_pass_bytes,
-        predicted_final_pass_bytes: o
+        predicted_final_pass_bytes: pause
             .passes
             .last()
             .filter(|ps| ps.stop_and_copy)

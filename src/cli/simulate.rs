@@ -3,9 +3,10 @@
 use super::BadInput;
 use super::progress;
 use anyhow::Result;
-use migbench::model::{analytic, montecarlo, simulate};
+use migbench::model::{analytic, montecarlo, phase, simulate};
 use migbench::report::simulate::{render_run, render_summary, run_report};
 use migbench::scenario;
+use migbench::units::ns_to_ms;
 use std::path::PathBuf;
 
 /// Simulate one migration of a scenario (or many, with --runs).
@@ -50,13 +51,16 @@ pub fn run(a: &Args, json: bool) -> Result<()> {
         sc.params = super::with_model_file(&file, m, &sc.file, None)?;
         model_file = Some(file);
     }
-    // Where the pause falls around the prediction, by the model's calibration runs.
+    // Where the pause falls, by the model's calibration runs: around the median over
+    // where QEMU's windows fall in the guest's data, as the model was validated.
     let run_report = |name: &str, o: &migbench::model::Outcome| {
         let mut r = run_report(name, o);
-        if r.completed {
-            r.downtime_range_ms = model_file
-                .as_ref()
-                .and_then(|m| m.downtime_range_ms(r.downtime_ms));
+        if let (true, Some(m)) = (r.completed, &model_file) {
+            r.downtime_phase_median_ms = phase::median_over_phases(&sc.params, o.seed)
+                .map(|m| (ns_to_ms(m.downtime.guest_ns) * 1000.0).round() / 1000.0);
+            r.downtime_range_ms = r
+                .downtime_phase_median_ms
+                .and_then(|d| m.downtime_range_ms(d));
         }
         r
     };

@@ -2,7 +2,8 @@
 //! policy, switchover and what the network and the guest see afterwards.
 //!
 //! [`simulate`] runs one migration; [`analytic`] is the closed-form twin;
-//! [`montecarlo`] repeats runs over seeds.
+//! [`montecarlo`] repeats runs over seeds; [`phase`] over where QEMU's rate-limit windows
+//! fall in the guest's data.
 
 pub mod analytic;
 pub mod bitmap;
@@ -12,6 +13,7 @@ pub mod montecarlo;
 pub mod network;
 pub mod outcome;
 pub mod params;
+pub mod phase;
 pub mod policy;
 pub mod precopy;
 pub mod qemu;

@@ -6,7 +6,8 @@ pub mod observe;
 pub mod observed;
 
 use crate::bundle::Bundle;
-use crate::model::{ModelParams, simulate};
+use crate::model::{ModelParams, phase, simulate};
+use crate::units::ns_to_ms;
 use compare::{Check, Predicted, Tolerances};
 use observe::{Observation, ReplayError};
 use serde::Serialize;
@@ -38,7 +39,16 @@ pub fn replay(
     seed: u64,
     tol: Tolerances,
 ) -> Replay {
-    let predicted = params.map(|p| compare::predicted(p, &simulate(p, seed)));
+    let predicted = params.map(|p| {
+        let mut pred = compare::predicted(p, &simulate(p, seed));
+        // The pause over where QEMU's windows fall in the guest's data (model::phase).
+        if let Some(o) = phase::median_over_phases(p, seed) {
+            pred.downtime_ms = ns_to_ms(o.downtime.reported_ns);
+            pred.guest_downtime_ms = ns_to_ms(o.downtime.guest_ns);
+            pred.outage_ms = ns_to_ms(o.after_resume.outage_ns);
+        }
+        pred
+    });
     let checks = predicted
         .as_ref()
         .map_or_else(Vec::new, |pred| compare::checks(&observed, pred, &tol));

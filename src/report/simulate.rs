@@ -101,6 +101,12 @@ pub struct RunReport {
     /// model's runs, ms (set by the caller that has the model).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub downtime_range_ms: Option<[f64; 2]>,
+    /// The median guest downtime over where QEMU's rate-limit windows fall in the
+    /// guest's data (one window's worth of data more or less), ms: what a calibrated
+    /// model predicts and centres `downtime_range_ms` on (set by the caller that has the
+    /// model).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub downtime_phase_median_ms: Option<f64>,
     /// Predicted ping outage (stop to reachable again), ms.
     pub outage_ms: f64,
     /// Stream bytes sent.
@@ -147,6 +153,7 @@ pub fn run_report(scenario: &str, o: &Outcome) -> RunReport {
         downtime_ms: round3(ns_to_ms(d.guest_ns)),
         reported_downtime_ms: round3(ns_to_ms(d.reported_ns)),
         downtime_range_ms: None,
+        downtime_phase_median_ms: None,
         outage_ms: round3(ns_to_ms(o.after_resume.outage_ns)),
         bytes_sent: o.bytes_sent,
         downtime_parts: DowntimeParts {
@@ -331,11 +338,17 @@ pub fn render_run(r: &RunReport, params: &ModelParams, twin: Option<&Twin>) -> S
             ),
         ));
         if let Some([lo, hi]) = r.downtime_range_ms {
+            let around = r.downtime_phase_median_ms.map_or(String::new(), |d| {
+                format!(
+                    " ({d:.0} ms, the median over where QEMU's 100 ms windows fall in the \
+                     guest's data)"
+                )
+            });
             lines.push((
                 "downtime range".into(),
                 format!(
                     "{lo:.0}-{hi:.0} ms: where the calibrated model's runs put 90 % of downtimes \
-                     around a prediction like this"
+                     around a prediction like this{around}"
                 ),
             ));
         }
