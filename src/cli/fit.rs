@@ -47,8 +47,10 @@ pub struct FitArgs {
 ///
 /// Per run and overall: total time and bytes sent (mean absolute percentage error),
 /// downtime (mean absolute error, and the share within 20 % or 20 ms) and whether the
-/// convergence verdict was right. Runs the model was fitted on are not held out:
-/// use `fit --holdout` for that.
+/// convergence verdict was right. The predicted pause is the median over where QEMU's
+/// 100 ms rate-limit windows fall in the guest's data (one window's worth of data more
+/// or less), which no recorded parameter tells. Runs the model was fitted on are not
+/// held out: use `fit --holdout` for that.
 ///
 /// Example:
 ///   migbench validate models/lab-tcg.toml traces/ --json
