@@ -56,7 +56,9 @@ pub struct Predicted {
     /// Downtime as QEMU reports it (source view: stop to end of stream), ms.
     pub downtime_ms: f64,
     /// Guest pause, stop on the source to running on the destination (libvirt's
-    /// "Total downtime"), ms.
+    /// "Total downtime"), ms. A replay takes it, with `downtime_ms` and `outage_ms`,
+    /// from the run with the median pause over where QEMU's rate-limit windows fall in
+    /// the guest's data ([`crate::model::phase`]).
     pub guest_downtime_ms: f64,
     /// Where the guest pause falls 90 % of the time around `guest_downtime_ms`, by a
     /// calibrated model's runs, ms (set by the caller that has the model).
