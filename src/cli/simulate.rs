@@ -4,7 +4,7 @@ use super::BadInput;
 use super::progress;
 use anyhow::Result;
 use migbench::model::{analytic, montecarlo, phase, simulate};
-use migbench::report::simulate::{render_run, render_summary, run_report};
+use migbench::report::simulate::{render_run, render_summary, round3, run_report};
 use migbench::scenario;
 use migbench::units::ns_to_ms;
 use std::path::PathBuf;
@@ -57,7 +57,7 @@ pub fn run(a: &Args, json: bool) -> Result<()> {
         let mut r = run_report(name, o);
         if let (true, Some(m)) = (r.completed, &model_file) {
             r.downtime_phase_median_ms = phase::median_over_phases(&sc.params, o.seed)
-                .map(|m| (ns_to_ms(m.downtime.guest_ns) * 1000.0).round() / 1000.0);
+                .map(|median| round3(ns_to_ms(median.downtime.guest_ns)));
             r.downtime_range_ms = r
                 .downtime_phase_median_ms
                 .and_then(|d| m.downtime_range_ms(d));

@@ -213,7 +213,8 @@ pub fn run_report(scenario: &str, o: &Outcome) -> RunReport {
     }
 }
 
-fn round3(x: f64) -> f64 {
+/// `x` to three decimals, as the report's figures are given.
+pub fn round3(x: f64) -> f64 {
     (x * 1000.0).round() / 1000.0
 }
 
