@@ -300,6 +300,18 @@ fn validate_and_fit_cli_report_the_figures() {
     let repeats = &v["summary"]["repeat_baseline"];
     assert!(repeats["configurations"].as_u64() >= Some(28), "{repeats}");
     assert!(repeats["model_downtime_mae_ms"].is_number(), "{repeats}");
+    // The pause parted: the runs that recorded their final pass, predicted with it.
+    let split = &v["summary"]["pause_split"];
+    assert!(split["runs"].as_u64() >= Some(130), "{split}");
+    assert!(
+        split["downtime_mae_ms"].as_f64() < split["model_downtime_mae_ms"].as_f64(),
+        "{split}"
+    );
+    let given = checks_with(&v, "predicted_downtime_given_final_pass_ms");
+    assert!(
+        given >= 130,
+        "{given} runs predicted with their own final pass"
+    );
     let out = migbench(&["fit", "scenarios", "-o", "/nonexistent/x.toml"]);
     assert_eq!(
         out.status.code(),
@@ -307,6 +319,12 @@ fn validate_and_fit_cli_report_the_figures() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// How many of a validation's per-run checks carry a number in `field`.
+fn checks_with(v: &serde_json::Value, field: &str) -> usize {
+    let checks = v["checks"].as_array().expect("per-run checks");
+    checks.iter().filter(|c| c[field].is_number()).count()
 }
 
 #[test]

@@ -4,7 +4,7 @@
 use super::fit::fit;
 use super::model_file::ModelFile;
 use super::run::Run;
-use crate::model::{phase, simulate};
+use crate::model::{phase, simulate, switchover};
 use crate::replay::compare::Tolerances;
 use crate::scenario;
 use serde::Serialize;
@@ -44,6 +44,10 @@ pub struct RunCheck {
     /// Predicted bytes of the stop-and-copy pass, in the run with the median pause
     /// (None: it did not complete).
     pub predicted_final_pass_bytes: Option<u64>,
+    /// The predicted pause had the run's stop-and-copy pass been the one it sent
+    /// (`observed_final_pass_bytes`), ms: the model's switchover alone (None: no final
+    /// pass recorded, or the prediction did not complete).
+    pub predicted_downtime_given_final_pass_ms: Option<f64>,
     /// How busy the host was taken to be: `probe` (the run's link probe), `ping` (its
     /// guest's ping round trip, without the probe) or `reference` (neither).
     pub host_load_from: &'static str,
@@ -74,6 +78,32 @@ pub struct Summary {
     /// How well a repeat recording predicts a run, beside the model on the same runs
     /// (None: no configuration was recorded twice with completed pre-copy).
     pub repeat_baseline: Option<RepeatBaseline>,
+    /// The downtime error parted into the final pass and the switchover around it
+    /// (None: no run recorded its final pass).
+    pub pause_split: Option<PauseSplit>,
+}
+
+/// The runs that recorded the bytes they sent while paused, predicted twice: as the
+/// model predicts them, and with the final pass each run sent in place of the
+/// model's. What the second still misses is the switchover (stopping, device state,
+/// storage, resuming); what it gains is the final pass's size, which is where the
+/// pre-copy happened to end.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PauseSplit {
+    /// Runs.
+    pub runs: usize,
+    /// The model: mean absolute error of downtime, ms.
+    pub model_downtime_mae_ms: f64,
+    /// The model: share within 20 % or 20 ms.
+    pub model_downtime_within_tolerance: f64,
+    /// The model's final pass against the run's: mean absolute error, MiB.
+    pub final_pass_mae_mib: f64,
+    /// With each run's own final pass: mean absolute error of downtime, ms.
+    pub downtime_mae_ms: f64,
+    /// With each run's own final pass: mean absolute percentage error, %.
+    pub downtime_mape: f64,
+    /// With each run's own final pass: share within 20 % or 20 ms.
+    pub downtime_within_tolerance: f64,
 }
 
 /// The runs of configurations recorded more than once, each predicted by the mean of
@@ -121,6 +151,11 @@ pub fn check(model: &ModelFile, run: &Run) -> Result<RunCheck, String> {
     let paused = phase::median_over_phases(&p, 1);
     let pause = paused.as_ref().unwrap_or(&o);
     let pause_ms = pause.downtime.guest_ns as f64 / 1e6;
+    let given_final_pass_ms = run
+        .job
+        .final_pass_bytes
+        .filter(|_| pause.completed)
+        .map(|b| switchover::pause_with_final_bytes_ns(&p, &pause.downtime, b) as f64 / 1e6);
     Ok(RunCheck {
         host_load_from: if run.probe_mbit_s.is_some() {
             "probe"
@@ -146,6 +181,7 @@ pub fn check(model: &ModelFile, run: &Run) -> Result<RunCheck, String> {
             .last()
             .filter(|ps| ps.stop_and_copy)
             .map(|ps| ps.bytes_sent),
+        predicted_downtime_given_final_pass_ms: given_final_pass_ms,
     })
 }
 
@@ -215,7 +251,49 @@ pub fn summarize(checks: &[RunCheck]) -> Summary {
                 .map(|c| c.observed_converged == c.predicted_converged),
         ),
         repeat_baseline: repeat_baseline(&both),
+        pause_split: pause_split(&both),
     }
+}
+
+/// The downtime error of the runs with a recorded final pass, with the model's final
+/// pass and with theirs.
+fn pause_split(both: &[&RunCheck]) -> Option<PauseSplit> {
+    struct Row {
+        observed_ms: f64,
+        model_ms: f64,
+        given_ms: f64,
+        final_pass_error_bytes: f64,
+    }
+    let rows: Vec<Row> = both
+        .iter()
+        .filter_map(|c| {
+            Some(Row {
+                observed_ms: c.observed_downtime_ms?,
+                model_ms: c.predicted_downtime_ms,
+                given_ms: c.predicted_downtime_given_final_pass_ms?,
+                final_pass_error_bytes: c.predicted_final_pass_bytes? as f64
+                    - c.observed_final_pass_bytes? as f64,
+            })
+        })
+        .collect();
+    (!rows.is_empty()).then(|| PauseSplit {
+        runs: rows.len(),
+        model_downtime_mae_ms: mean(rows.iter().map(|r| (r.model_ms - r.observed_ms).abs())),
+        model_downtime_within_tolerance: share(
+            rows.iter()
+                .map(|r| downtime_within(r.model_ms, r.observed_ms)),
+        ),
+        final_pass_mae_mib: mean(
+            rows.iter()
+                .map(|r| r.final_pass_error_bytes.abs() / 1048576.0),
+        ),
+        downtime_mae_ms: mean(rows.iter().map(|r| (r.given_ms - r.observed_ms).abs())),
+        downtime_mape: mean(rows.iter().map(|r| pct_error(r.given_ms, r.observed_ms))),
+        downtime_within_tolerance: share(
+            rows.iter()
+                .map(|r| downtime_within(r.given_ms, r.observed_ms)),
+        ),
+    })
 }
 
 /// Each completed run of a configuration recorded more than once, predicted by the
@@ -371,6 +449,7 @@ mod tests {
             predicted_downtime_range_ms: None,
             observed_final_pass_bytes: None,
             predicted_final_pass_bytes: None,
+            predicted_downtime_given_final_pass_ms: None,
             host_load_from: "probe",
         }
     }
@@ -402,6 +481,37 @@ mod tests {
         assert!((r.model_downtime_within_tolerance - 1.0).abs() < 1e-9);
         let m = (0.0 + 1.0 / 11.0 * 100.0 + 2.0 / 12.0 * 100.0) / 3.0;
         assert!((r.model_total_time_mape - m).abs() < 1e-9, "{r:?}");
+    }
+
+    #[test]
+    fn the_pause_is_parted_over_the_runs_with_a_final_pass() {
+        let with_pass = |name, down_ms, pred_ms, given_ms, obs_mib: u64, pred_mib: u64| RunCheck {
+            observed_final_pass_bytes: Some(obs_mib << 20),
+            predicted_final_pass_bytes: Some(pred_mib << 20),
+            predicted_downtime_given_final_pass_ms: Some(given_ms),
+            ..run(name, name, 10_000.0, down_ms, pred_ms)
+        };
+        let checks = [
+            // The model's pass 2 MiB short, 30 ms off; with the run's own, 5 ms.
+            with_pass("a", 140.0, 110.0, 135.0, 12, 10),
+            // The model's pass right: the same either way, 30 ms off.
+            with_pass("b", 200.0, 230.0, 230.0, 12, 12),
+            // No final pass recorded: left out of the split, not of the summary.
+            run("c", "c", 10_000.0, 100.0, 190.0),
+        ];
+        let s = summarize(&checks);
+        assert!((s.downtime_mae_ms - 50.0).abs() < 1e-9, "{s:?}");
+        let p = s.pause_split.unwrap();
+        assert_eq!(p.runs, 2);
+        assert!((p.model_downtime_mae_ms - 30.0).abs() < 1e-9, "{p:?}");
+        assert!((p.final_pass_mae_mib - 1.0).abs() < 1e-9, "{p:?}");
+        assert!((p.downtime_mae_ms - 17.5).abs() < 1e-9, "{p:?}");
+        // 5 of 140 and 30 of 200 ms.
+        let mape = (5.0 / 140.0 + 30.0 / 200.0) * 100.0 / 2.0;
+        assert!((p.downtime_mape - mape).abs() < 1e-9, "{p:?}");
+        // 30 ms is within 20 % of 200 ms but not of 140 ms; 5 ms is within.
+        assert!((p.model_downtime_within_tolerance - 0.5).abs() < 1e-9);
+        assert!((p.downtime_within_tolerance - 1.0).abs() < 1e-9);
     }
 
     #[test]

@@ -52,6 +52,13 @@ pub struct FitArgs {
 /// or less), which no recorded parameter tells. Runs the model was fitted on are not
 /// held out: use `fit --holdout` for that.
 ///
+/// Two more lines tell what the error is made of. Runs of a configuration recorded
+/// more than once are each held against the mean of the others: how far repeats of
+/// one migration differ. And the runs whose job statistics recorded the bytes sent
+/// while paused are predicted again with that final pass in place of the model's:
+/// what is still missed is the switchover around the pass, the rest is where the
+/// pre-copy ended.
+///
 /// Example:
 ///   migbench validate models/lab-tcg.toml traces/ --json
 #[derive(Debug, clap::Args)]
@@ -349,6 +356,20 @@ pub fn render_validation(v: &Validation) -> String {
             r.model_total_time_mape,
             r.model_downtime_mae_ms,
             r.model_downtime_within_tolerance * 100.0
+        )
+    }) + &s.pause_split.as_ref().map_or(String::new(), |p| {
+        format!(
+            "the pause parted ({} runs that recorded their final pass): the model misses \
+             downtime by {:.1} ms ({:.0} % within) and the final pass by {:.2} MiB; given \
+             each run's own final pass, by {:.1} ms, MAPE {:.1} % ({:.0} % within 20 % or \
+             20 ms): the rest is the switchover\n",
+            p.runs,
+            p.model_downtime_mae_ms,
+            p.model_downtime_within_tolerance * 100.0,
+            p.final_pass_mae_mib,
+            p.downtime_mae_ms,
+            p.downtime_mape,
+            p.downtime_within_tolerance * 100.0
         )
     })
 }
