@@ -7,7 +7,7 @@ use super::model_file::{
 };
 use super::run::Run;
 use super::stats::{Estimate, mean, ols};
-use crate::model::simulate;
+use crate::model::{simulate, switchover};
 use crate::scenario;
 
 const MIB: f64 = 1048576.0;
@@ -100,7 +100,8 @@ fn provenance(runs: &[Run], name: &str, today: &str) -> Provenance {
             "Fitted by `migbench fit`: guest footprint by least squares on memory size, the top non-zero \
              memory by simulating the final pass of runs that write nothing, stream overhead and link \
              efficiency as means, zero-page scanning as the fastest run of zero pages in the job series \
-             (a lower bound), switchover by least squares on the link probe's free-CPU figure and the \
+             (a lower bound), switchover (the downtime less the final pass the run sent, at link speed, \
+             and the device state) by least squares on the link probe's free-CPU figure and the \
              measured NFS round trip, write efficiency per run by simulation, set-up by least squares of \
              the observed time less the simulated one on the free-CPU figure and the guest's mean ping \
              round trip before the job (runs without the probe left out of both). How busy the host \
@@ -512,7 +513,12 @@ fn fit_setup(done: &[&Run], model: &mut ModelFile) -> Result<(), String> {
 }
 
 /// The guest pause beyond the last RAM and the device state: a fixed part and NFS
-/// round trips.
+/// round trips. The last RAM is the final pass the run sent (query-migrate's
+/// `downtime-bytes`) at the link's speed, where recorded; the simulated one only
+/// where not. Fitted on the simulated final pass, the switchover took up the
+/// simulation's error in it as well: that pass ends at whichever rate-limit window
+/// boundary first leaves less than the threshold, which no recorded parameter pins
+/// down (see [`crate::model::phase`]).
 fn fit_switchover(done: &[&Run], model: &ModelFile) -> Result<SwitchoverFit, String> {
     let mut rows = Vec::new();
     for r in done {
@@ -525,7 +531,11 @@ fn fit_switchover(done: &[&Run], model: &ModelFile) -> Result<SwitchoverFit, Str
         );
         let p = scenario::from_file(&f).map_err(|e| format!("{}: {}", r.name, e[0].message))?;
         let o = simulate(&p, 1);
-        let moved_ms = (o.downtime.final_ram_ns + o.downtime.device_state_ns) as f64 / 1e6;
+        let ram_ns = r
+            .job
+            .final_pass_bytes
+            .map_or(o.downtime.final_ram_ns, |b| switchover::final_ram_ns(&p, b));
+        let moved_ms = (ram_ns + o.downtime.device_state_ns) as f64 / 1e6;
         rows.push(Row {
             busy: busy(r, model.host.reference_probe_mbit_s),
             extra: vec![nfs_rtt(r)],
