@@ -31,6 +31,9 @@ pub struct Run {
     pub ping_rtt_before_job_ms: Option<f64>,
     /// The NFS round trip measured before the run, ms.
     pub nfs_rtt_ms: Option<f64>,
+    /// The recording host's 1-minute load average before the job, where the bundle
+    /// says it (`[lab] load_avg`, which lab/record.sh writes).
+    pub load_avg: Option<f64>,
     /// QEMU version.
     pub qemu: Option<String>,
     /// libvirt version.
@@ -62,6 +65,9 @@ impl Run {
             probe_mbit_s,
             ping_rtt_before_job_ms: obs.ping_rtt_before_job_ms,
             nfs_rtt_ms,
+            load_avg: m
+                .lab_number("load_avg")
+                .filter(|l| l.is_finite() && *l >= 0.0),
             qemu: m.hosts.qemu_version.clone(),
             libvirt: m.hosts.libvirt_version.clone(),
             accel: m.hosts.accel.clone(),

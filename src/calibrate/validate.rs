@@ -48,6 +48,9 @@ pub struct RunCheck {
     /// (`observed_final_pass_bytes`), ms: the model's switchover alone (None: no final
     /// pass recorded, or the prediction did not complete).
     pub predicted_downtime_given_final_pass_ms: Option<f64>,
+    /// The recording host's 1-minute load average before the job, where the bundle
+    /// says it.
+    pub host_load_avg: Option<f64>,
     /// How busy the host was taken to be: `probe` (the run's link probe), `ping` (its
     /// guest's ping round trip, without the probe) or `reference` (neither).
     pub host_load_from: &'static str,
@@ -81,6 +84,34 @@ pub struct Summary {
     /// The downtime error parted into the final pass and the switchover around it
     /// (None: no run recorded its final pass).
     pub pause_split: Option<PauseSplit>,
+    /// The errors by the host's load before the job, over the runs that say it
+    /// (empty: none does). Load makes libvirt's handover vary; it moves the pause
+    /// either way, so the model cannot take it up, but a user can see how far a
+    /// prediction for a quiet host holds on a busy one.
+    pub by_host_load: Vec<LoadBand>,
+}
+
+/// Upper bounds of the host-load bands (1-minute load average), the last open.
+pub const LOAD_BANDS: [f64; 2] = [1.5, 3.0];
+
+/// The errors over the completed runs whose host's 1-minute load average before the
+/// job was in `[load_from, load_to)`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LoadBand {
+    /// Lower bound of the band.
+    pub load_from: f64,
+    /// Upper bound (None: open).
+    pub load_to: Option<f64>,
+    /// Runs in the band with an observed downtime.
+    pub runs: usize,
+    /// Mean absolute percentage error of total time, %.
+    pub total_time_mape: f64,
+    /// Mean absolute error of downtime, ms.
+    pub downtime_mae_ms: f64,
+    /// Mean absolute percentage error of downtime, %.
+    pub downtime_mape: f64,
+    /// Share within 20 % or 20 ms.
+    pub downtime_within_tolerance: f64,
 }
 
 /// The runs that recorded the bytes they sent while paused, predicted twice: as the
@@ -182,6 +213,7 @@ pub fn check(model: &ModelFile, run: &Run) -> Result<RunCheck, String> {
             .filter(|ps| ps.stop_and_copy)
             .map(|ps| ps.bytes_sent),
         predicted_downtime_given_final_pass_ms: given_final_pass_ms,
+        host_load_avg: run.load_avg,
     })
 }
 
@@ -211,6 +243,26 @@ fn downtime_within(predicted_ms: f64, observed_ms: f64) -> bool {
     Tolerances::default().downtime_within(predicted_ms, observed_ms)
 }
 
+/// Downtime errors of (observed, predicted) pairs, ms.
+struct DowntimeErrors {
+    /// Mean absolute error, ms.
+    mae_ms: f64,
+    /// Mean absolute percentage error, %.
+    mape: f64,
+    /// Share within 20 % or 20 ms.
+    within: f64,
+}
+
+impl DowntimeErrors {
+    fn of(pairs: &[(f64, f64)]) -> Self {
+        Self {
+            mae_ms: mean(pairs.iter().map(|(o, p)| (p - o).abs())),
+            mape: mean(pairs.iter().map(|(o, p)| pct_error(*p, *o))),
+            within: share(pairs.iter().map(|(o, p)| downtime_within(*p, *o))),
+        }
+    }
+}
+
 /// Summarises checks.
 pub fn summarize(checks: &[RunCheck]) -> Summary {
     let both: Vec<&RunCheck> = checks
@@ -225,6 +277,7 @@ pub fn summarize(checks: &[RunCheck]) -> Summary {
         .iter()
         .filter_map(|c| Some((c.observed_downtime_ms?, c.predicted_downtime_range_ms?)))
         .collect();
+    let down = DowntimeErrors::of(&dt);
     Summary {
         runs: checks.len(),
         completed_runs: both.len(),
@@ -240,9 +293,9 @@ pub fn summarize(checks: &[RunCheck]) -> Summary {
                 c.observed_bytes? as f64,
             ))
         })),
-        downtime_mae_ms: mean(dt.iter().map(|(o, p)| (p - o).abs())),
-        downtime_mape: mean(dt.iter().map(|(o, p)| pct_error(*p, *o))),
-        downtime_within_tolerance: share(dt.iter().map(|(o, p)| downtime_within(*p, *o))),
+        downtime_mae_ms: down.mae_ms,
+        downtime_mape: down.mape,
+        downtime_within_tolerance: down.within,
         downtime_within_range: (!ranged.is_empty())
             .then(|| share(ranged.iter().map(|(o, [lo, hi])| (lo..=hi).contains(&o)))),
         verdict_accuracy: share(
@@ -252,47 +305,77 @@ pub fn summarize(checks: &[RunCheck]) -> Summary {
         ),
         repeat_baseline: repeat_baseline(&both),
         pause_split: pause_split(&both),
+        by_host_load: by_host_load(&both),
     }
+}
+
+/// The errors per host-load band ([`LOAD_BANDS`]), bands without runs left out.
+fn by_host_load(both: &[&RunCheck]) -> Vec<LoadBand> {
+    let mut bands = Vec::new();
+    let mut from = 0.0;
+    for to in LOAD_BANDS.iter().map(|&b| Some(b)).chain([None]) {
+        let inside: Vec<&RunCheck> = both
+            .iter()
+            .filter(|c| {
+                c.observed_downtime_ms.is_some()
+                    && c.host_load_avg
+                        .is_some_and(|l| l >= from && to.is_none_or(|t| l < t))
+            })
+            .copied()
+            .collect();
+        let dt: Vec<(f64, f64)> = inside
+            .iter()
+            .filter_map(|c| Some((c.observed_downtime_ms?, c.predicted_downtime_ms)))
+            .collect();
+        if !dt.is_empty() {
+            let down = DowntimeErrors::of(&dt);
+            bands.push(LoadBand {
+                load_from: from,
+                load_to: to,
+                runs: dt.len(),
+                total_time_mape: mean(inside.iter().filter_map(|c| {
+                    Some(pct_error(
+                        c.predicted_total_time_ms,
+                        c.observed_total_time_ms?,
+                    ))
+                })),
+                downtime_mae_ms: down.mae_ms,
+                downtime_mape: down.mape,
+                downtime_within_tolerance: down.within,
+            });
+        }
+        from = to.unwrap_or(f64::INFINITY);
+    }
+    bands
 }
 
 /// The downtime error of the runs with a recorded final pass, with the model's final
 /// pass and with theirs.
 fn pause_split(both: &[&RunCheck]) -> Option<PauseSplit> {
-    struct Row {
-        observed_ms: f64,
-        model_ms: f64,
-        given_ms: f64,
-        final_pass_error_bytes: f64,
-    }
+    /// A run's observed pause, the model's, the model's with the run's own final
+    /// pass, and the model's final pass less the run's, bytes.
+    type Row = (f64, f64, f64, f64);
     let rows: Vec<Row> = both
         .iter()
         .filter_map(|c| {
-            Some(Row {
-                observed_ms: c.observed_downtime_ms?,
-                model_ms: c.predicted_downtime_ms,
-                given_ms: c.predicted_downtime_given_final_pass_ms?,
-                final_pass_error_bytes: c.predicted_final_pass_bytes? as f64
-                    - c.observed_final_pass_bytes? as f64,
-            })
+            Some((
+                c.observed_downtime_ms?,
+                c.predicted_downtime_ms,
+                c.predicted_downtime_given_final_pass_ms?,
+                c.predicted_final_pass_bytes? as f64 - c.observed_final_pass_bytes? as f64,
+            ))
         })
         .collect();
+    let model = DowntimeErrors::of(&rows.iter().map(|r| (r.0, r.1)).collect::<Vec<_>>());
+    let given = DowntimeErrors::of(&rows.iter().map(|r| (r.0, r.2)).collect::<Vec<_>>());
     (!rows.is_empty()).then(|| PauseSplit {
         runs: rows.len(),
-        model_downtime_mae_ms: mean(rows.iter().map(|r| (r.model_ms - r.observed_ms).abs())),
-        model_downtime_within_tolerance: share(
-            rows.iter()
-                .map(|r| downtime_within(r.model_ms, r.observed_ms)),
-        ),
-        final_pass_mae_mib: mean(
-            rows.iter()
-                .map(|r| r.final_pass_error_bytes.abs() / 1048576.0),
-        ),
-        downtime_mae_ms: mean(rows.iter().map(|r| (r.given_ms - r.observed_ms).abs())),
-        downtime_mape: mean(rows.iter().map(|r| pct_error(r.given_ms, r.observed_ms))),
-        downtime_within_tolerance: share(
-            rows.iter()
-                .map(|r| downtime_within(r.given_ms, r.observed_ms)),
-        ),
+        model_downtime_mae_ms: model.mae_ms,
+        model_downtime_within_tolerance: model.within,
+        final_pass_mae_mib: mean(rows.iter().map(|r| r.3.abs() / 1048576.0)),
+        downtime_mae_ms: given.mae_ms,
+        downtime_mape: given.mape,
+        downtime_within_tolerance: given.within,
     })
 }
 
@@ -450,6 +533,7 @@ mod tests {
             observed_final_pass_bytes: None,
             predicted_final_pass_bytes: None,
             predicted_downtime_given_final_pass_ms: None,
+            host_load_avg: None,
             host_load_from: "probe",
         }
     }
@@ -512,6 +596,41 @@ mod tests {
         // 30 ms is within 20 % of 200 ms but not of 140 ms; 5 ms is within.
         assert!((p.model_downtime_within_tolerance - 0.5).abs() < 1e-9);
         assert!((p.downtime_within_tolerance - 1.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn runs_are_banded_by_the_host_load_they_ran_at() {
+        let at = |name, load, down_ms, pred_ms| RunCheck {
+            host_load_avg: load,
+            ..run(name, name, 10_000.0, down_ms, pred_ms)
+        };
+        let checks = [
+            at("quiet", Some(0.9), 100.0, 110.0),
+            at("quiet-2", Some(1.49), 200.0, 170.0),
+            // 1.5 opens the next band.
+            at("busy", Some(1.5), 100.0, 150.0),
+            at("very-busy", Some(7.8), 100.0, 100.0),
+            // Unknown load: in the summary, in no band.
+            at("unknown", None, 100.0, 400.0),
+        ];
+        let bands = summarize(&checks).by_host_load;
+        let key: Vec<_> = bands
+            .iter()
+            .map(|b| (b.load_from, b.load_to, b.runs))
+            .collect();
+        assert_eq!(
+            key,
+            [(0.0, Some(1.5), 2), (1.5, Some(3.0), 1), (3.0, None, 1)]
+        );
+        // 10 and 30 ms off; 10 % and 15 %; 30 ms is within 20 % of 200 ms.
+        assert!((bands[0].downtime_mae_ms - 20.0).abs() < 1e-9);
+        assert!((bands[0].downtime_mape - 12.5).abs() < 1e-9);
+        assert!((bands[0].downtime_within_tolerance - 1.0).abs() < 1e-9);
+        assert!((bands[1].downtime_within_tolerance - 0.0).abs() < 1e-9);
+        // 10 s predicted for 10 s observed.
+        assert!(bands[2].total_time_mape.abs() < 1e-9);
+        let none = [at("unknown", None, 100.0, 100.0)];
+        assert!(summarize(&none).by_host_load.is_empty());
     }
 
     #[test]

@@ -4,7 +4,7 @@ use super::{BadInput, progress};
 use anyhow::{Context, Result};
 use migbench::bundle::{Bundle, MANIFEST};
 use migbench::calibrate::stats::Estimate;
-use migbench::calibrate::validate::{Validation, leave_one_out, validate};
+use migbench::calibrate::validate::{LoadBand, Validation, leave_one_out, validate};
 use migbench::calibrate::{ModelFile, Run, fit::fit};
 use migbench::report::table::Table;
 use std::path::{Path, PathBuf};
@@ -52,12 +52,14 @@ pub struct FitArgs {
 /// or less), which no recorded parameter tells. Runs the model was fitted on are not
 /// held out: use `fit --holdout` for that.
 ///
-/// Two more lines tell what the error is made of. Runs of a configuration recorded
-/// more than once are each held against the mean of the others: how far repeats of
-/// one migration differ. And the runs whose job statistics recorded the bytes sent
-/// while paused are predicted again with that final pass in place of the model's:
-/// what is still missed is the switchover around the pass, the rest is where the
-/// pre-copy ended.
+/// More lines tell what the error is made of. Runs of a configuration recorded more
+/// than once are each held against the mean of the others: how far repeats of one
+/// migration differ. The runs whose job statistics recorded the bytes sent while
+/// paused are predicted again with that final pass in place of the model's: what is
+/// still missed is the switchover around the pass, the rest is where the pre-copy
+/// ended. And where the bundles give the host's 1-minute load average before the job
+/// (`[lab] load_avg`, as lab/record.sh writes it), the errors below 1.5, from 1.5 to
+/// 3, and above.
 ///
 /// Example:
 ///   migbench validate models/lab-tcg.toml traces/ --json
@@ -371,7 +373,34 @@ pub fn render_validation(v: &Validation) -> String {
             p.downtime_mape,
             p.downtime_within_tolerance * 100.0
         )
-    })
+    }) + &load_bands(&s.by_host_load)
+}
+
+/// The line of errors by the host's load before the job (empty without bands).
+fn load_bands(bands: &[LoadBand]) -> String {
+    if bands.is_empty() {
+        return String::new();
+    }
+    let band = |b: &LoadBand| {
+        let load = match b.load_to {
+            Some(to) if b.load_from == 0.0 => format!("below {to}"),
+            Some(to) => format!("{} to {to}", b.load_from),
+            None => format!("{} and above", b.load_from),
+        };
+        format!(
+            "{load} ({} runs): total time MAPE {:.2} %, downtime MAE {:.1} ms, MAPE {:.1} % \
+             ({:.0} % within)",
+            b.runs,
+            b.total_time_mape,
+            b.downtime_mae_ms,
+            b.downtime_mape,
+            b.downtime_within_tolerance * 100.0
+        )
+    };
+    format!(
+        "by the host's 1-minute load average before the job: {}\n",
+        bands.iter().map(band).collect::<Vec<_>>().join("; ")
+    )
 }
 
 fn today() -> String {
