@@ -263,6 +263,16 @@ impl DowntimeErrors {
     }
 }
 
+/// Mean absolute percentage error of total time over the checks that observed it, %.
+fn total_time_mape(checks: &[&RunCheck]) -> f64 {
+    mean(checks.iter().filter_map(|c| {
+        Some(pct_error(
+            c.predicted_total_time_ms,
+            c.observed_total_time_ms?,
+        ))
+    }))
+}
+
 /// Summarises checks.
 pub fn summarize(checks: &[RunCheck]) -> Summary {
     let both: Vec<&RunCheck> = checks
@@ -281,12 +291,7 @@ pub fn summarize(checks: &[RunCheck]) -> Summary {
     Summary {
         runs: checks.len(),
         completed_runs: both.len(),
-        total_time_mape: mean(both.iter().filter_map(|c| {
-            Some(pct_error(
-                c.predicted_total_time_ms,
-                c.observed_total_time_ms?,
-            ))
-        })),
+        total_time_mape: total_time_mape(&both),
         bytes_mape: mean(both.iter().filter_map(|c| {
             Some(pct_error(
                 c.predicted_bytes as f64,
@@ -314,31 +319,22 @@ fn by_host_load(both: &[&RunCheck]) -> Vec<LoadBand> {
     let mut bands = Vec::new();
     let mut from = 0.0;
     for to in LOAD_BANDS.iter().map(|&b| Some(b)).chain([None]) {
-        let inside: Vec<&RunCheck> = both
+        // The band's runs with an observed downtime, and their downtimes.
+        let (inside, dt): (Vec<&RunCheck>, Vec<(f64, f64)>) = both
             .iter()
             .filter(|c| {
-                c.observed_downtime_ms.is_some()
-                    && c.host_load_avg
-                        .is_some_and(|l| l >= from && to.is_none_or(|t| l < t))
+                c.host_load_avg
+                    .is_some_and(|l| l >= from && to.is_none_or(|t| l < t))
             })
-            .copied()
-            .collect();
-        let dt: Vec<(f64, f64)> = inside
-            .iter()
-            .filter_map(|c| Some((c.observed_downtime_ms?, c.predicted_downtime_ms)))
-            .collect();
+            .filter_map(|c| Some((*c, (c.observed_downtime_ms?, c.predicted_downtime_ms))))
+            .unzip();
         if !dt.is_empty() {
             let down = DowntimeErrors::of(&dt);
             bands.push(LoadBand {
                 load_from: from,
                 load_to: to,
                 runs: dt.len(),
-                total_time_mape: mean(inside.iter().filter_map(|c| {
-                    Some(pct_error(
-                        c.predicted_total_time_ms,
-                        c.observed_total_time_ms?,
-                    ))
-                })),
+                total_time_mape: total_time_mape(&inside),
                 downtime_mae_ms: down.mae_ms,
                 downtime_mape: down.mape,
                 downtime_within_tolerance: down.within,
@@ -430,16 +426,18 @@ fn repeat_baseline(both: &[&RunCheck]) -> Option<RepeatBaseline> {
     // Total time MAPE, downtime MAE and share within tolerance of one predictor.
     let errors = |pick: fn(&Row) -> Figures| {
         let o = |r: &Row| r.observed;
+        let down: Vec<(f64, f64)> = rows
+            .iter()
+            .map(|r| (o(r).down_ms, pick(r).down_ms))
+            .collect();
+        let down = DowntimeErrors::of(&down);
         (
             mean(
                 rows.iter()
                     .map(|r| pct_error(pick(r).time_ms, o(r).time_ms)),
             ),
-            mean(rows.iter().map(|r| (pick(r).down_ms - o(r).down_ms).abs())),
-            share(
-                rows.iter()
-                    .map(|r| downtime_within(pick(r).down_ms, o(r).down_ms)),
-            ),
+            down.mae_ms,
+            down.within,
         )
     };
     let (time, down, within) = errors(|r| r.repeats);
