@@ -30,6 +30,10 @@
 #                          8 KiB socket buffers and 128..2048 B messages, one with default
 #                          buffers and 64 KiB messages, and ping -c 10 -i 0.2 between the hosts
 #   --no-probe             skip the link probe
+#   --job-poll S           sample the job statistics (virsh domjobinfo and query-migrate,
+#                          each its own virsh process) every S s (default 0.1; 0 = do not
+#                          sample during the job, keep only the finished job's statistics:
+#                          to measure what the sampling itself costs the migration)
 # With the NFS disk the round trip of real NFS calls (NULL RPCs, lab/nfs-ping.py) from the
 # source host on the disk's path is measured too (probe-nfs-rtt.txt).
 # The guest is (re)booted on the source unless --reuse. The run always ends with the guest
@@ -41,7 +45,7 @@ need_root
 
 NAME= DESC= DIR_ARG=A-\>B BW=64 DT=300 AC=false WWS=64 RATE=0 DISKK=0 MEM=$LAB_GUEST_MIB
 SCAN=1 TIMEOUT=120 LINK=1gbit STP_FD= NFS_DELAY= LEAD=3 TAIL=8 SETTLE=5 REUSE=no OUT=
-PROBE=yes PROBE_S=2
+PROBE=yes PROBE_S=2 JOB_POLL=0.1
 usage() { sed -n '2,/^set -eu/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; exit "${1:-2}"; }
 while [ $# -gt 0 ]; do
     case $1 in
@@ -66,6 +70,7 @@ while [ $# -gt 0 ]; do
     --reuse) REUSE=yes ;;
     --probe-s) PROBE_S=$2; shift ;;
     --no-probe) PROBE=no ;;
+    --job-poll) JOB_POLL=$2; shift ;;
     -h|--help) usage 0 ;;
     -*) echo "record.sh: unknown option $1" >&2; usage ;;
     *) [ -z "$OUT" ] || usage; OUT=$1 ;;
@@ -82,6 +87,12 @@ for v in BW DT WWS RATE DISKK MEM TIMEOUT LEAD TAIL SETTLE PROBE_S; do
     case ${!v} in ''|*[!0-9]*) die "--$(echo $v | tr 'A-Z' 'a-z') must be a non-negative integer" ;; esac
 done
 [ "$PROBE_S" -ge 1 ] || die "--probe-s must be at least 1 s"
+case $JOB_POLL in
+0) JOB_POLL_US=0 ;;
+[0-9]|[0-9].[0-9]|[0-9].[0-9][0-9]) JOB_POLL_US=$(awk -v s="$JOB_POLL" 'BEGIN{printf "%d", s * 1e6}')
+    [ "$JOB_POLL_US" -ge 50000 ] || die "--job-poll must be 0 or from 0.05 to 9.99 s" ;;
+*) die "--job-poll must be 0 or a number of seconds from 0.05 to 9.99 (e.g. 0.1, 1)" ;;
+esac
 [ "$PROBE" = no ] || { command -v netperf && command -v netserver; } >/dev/null \
     || die "the link probe needs netperf (lab/up.sh installs it; or pass --no-probe)"
 [ -z "$STP_FD" ] || { [ "$STP_FD" -ge 2 ] && [ "$STP_FD" -le 30 ]; } || die "--stp-dest must be 2..30 s"
@@ -154,6 +165,7 @@ fi
 CMDLINE_EXTRA="migbench.wws_mib=$WWS migbench.rate=$RATE migbench.disk_kib_s=$DISKK migbench.scan=$SCAN"
 if [ $REUSE = yes ]; then
     [ "$(domain_where)" = "$SRC" ] || die "--reuse: the guest does not run on $SRC"
+    rlog "reusing the guest that runs on $SRC (no fresh boot)"
     guest_ctl "set wws_mib=$WWS rate=$RATE disk_kib_s=$DISKK" >>"$RLOG" || die "guest control channel does not answer"
 else
     rlog "booting the guest on $SRC"
@@ -393,17 +405,19 @@ write_manifest() {
         echo "role = \"pv\""
         echo "command = $(tq "$CA_ENV $C_CAMON")"
         echo
-        echo "[[files]]"
-        echo "path = \"domjobinfo-series.txt\""
-        echo "format = \"domjobinfo-series\""
-        echo "role = \"jobstats\""
-        echo "command = $(tq "date +%s.%N; $C_JOBINFO  # every ~0.1 s")"
-        echo
-        echo "[[files]]"
-        echo "path = \"query-migrate.jsonl\""
-        echo "format = \"query-migrate\""
-        echo "role = \"jobstats\""
-        echo "command = $(tq "echo \"\$(date +%s.%N) \$($C_QMP)\"  # every ~0.1 s")"
+        if [ "$JOB_POLL_US" != 0 ]; then
+            echo "[[files]]"
+            echo "path = \"domjobinfo-series.txt\""
+            echo "format = \"domjobinfo-series\""
+            echo "role = \"jobstats\""
+            echo "command = $(tq "date +%s.%N; $C_JOBINFO  # every ~$JOB_POLL s")"
+            echo
+            echo "[[files]]"
+            echo "path = \"query-migrate.jsonl\""
+            echo "format = \"query-migrate\""
+            echo "role = \"jobstats\""
+            echo "command = $(tq "echo \"\$(date +%s.%N) \$($C_QMP)\"  # every ~$JOB_POLL s")"
+        fi
         if [ -s "$OUT/domjobinfo-completed.txt" ]; then
             echo
             echo "[[files]]"
@@ -454,6 +468,8 @@ write_manifest() {
         echo "# Not part of the agreed format: how the lab ran (lab/record.sh)."
         echo "[lab]"
         echo "load_avg = ${LOAD_AVG%% *}"
+        echo "job_poll_s = $JOB_POLL"
+        echo "guest_boot = \"$( [ $REUSE = yes ] && echo "reused: it ran before this run, maybe migrated" || echo "booted on the source for this run")\""
         echo "load_avg_1_5_15_min = $(tq "$LOAD_AVG")"
         if [ "$STORAGE" = nfs ]; then
             [ -z "$NFS_RTT_MS" ] || echo "nfs_rtt_measured_ms = $NFS_RTT_MS"
@@ -533,9 +549,10 @@ trap on_signal INT TERM
 trap on_exit EXIT
 write_manifest   # provisional: complete = false until the end
 
-# sleep what is left of 0.1 s since the sample started at $1 (bash EPOCHREALTIME; >= 10 ms)
-pace() { local s=${1/./} n=${EPOCHREALTIME/./} d; d=$(( s + 100000 - n )); [ $d -ge 10000 ] || d=10000
-    sleep "0.$(printf '%06d' "$d")"; }
+# sleep what is left of --job-poll since the sample started at $1 (bash EPOCHREALTIME;
+# >= 10 ms)
+pace() { local s=${1/./} n=${EPOCHREALTIME/./} d; d=$(( s + JOB_POLL_US - n )); [ $d -ge 10000 ] || d=10000
+    sleep "$((d / 1000000)).$(printf '%06d' $((d % 1000000)))"; }
 
 # --- recording ----------------------------------------------------------------------
 ip netns exec "$NS_CL" stdbuf -oL $C_PING > "$OUT/ping.log" 2>>"$RLOG" &
@@ -544,24 +561,28 @@ PIDS_BG+=($!)
 ip netns exec "$NS_CL" env PATH="$EPICS_BIN:$PATH" $CA_ENV stdbuf -oL "$EPICS_BIN"/$C_CAMON \
     > "$OUT/camonitor.log" 2>>"$RLOG" &
 PIDS_BG+=($!)
-(
-    while [ ! -e "$STOP" ]; do
-        t0=$EPOCHREALTIME t=$(date +%s.%N)
-        if o=$(virsh -c "$SRC_URI" domjobinfo "$LAB_DOMAIN" 2>/dev/null); then printf '%s\n%s\n\n' "$t" "$o"; fi
-        pace "$t0"
-    done
-) > "$OUT/domjobinfo-series.txt" &
-PIDS_BG+=($!)
-(
-    while [ ! -e "$STOP" ]; do
-        t0=$EPOCHREALTIME t=$(date +%s.%N)
-        if o=$(virsh -c "$SRC_URI" qemu-monitor-command "$LAB_DOMAIN" '{"execute":"query-migrate"}' 2>/dev/null); then
-            printf '%s %s\n' "$t" "$o"
-        fi
-        pace "$t0"
-    done
-) > "$OUT/query-migrate.jsonl" &
-PIDS_BG+=($!)
+# the job-statistics samplers; each loop is the background job itself (no wrapper
+# subshell), so that cleanup_bg's TERM reaches it
+if [ "$JOB_POLL_US" != 0 ]; then
+    (
+        while [ ! -e "$STOP" ]; do
+            t0=$EPOCHREALTIME t=$(date +%s.%N)
+            if o=$(virsh -c "$SRC_URI" domjobinfo "$LAB_DOMAIN" 2>/dev/null); then printf '%s\n%s\n\n' "$t" "$o"; fi
+            pace "$t0"
+        done
+    ) > "$OUT/domjobinfo-series.txt" &
+    PIDS_BG+=($!)
+    (
+        while [ ! -e "$STOP" ]; do
+            t0=$EPOCHREALTIME t=$(date +%s.%N)
+            if o=$(virsh -c "$SRC_URI" qemu-monitor-command "$LAB_DOMAIN" '{"execute":"query-migrate"}' 2>/dev/null); then
+                printf '%s %s\n' "$t" "$o"
+            fi
+            pace "$t0"
+        done
+    ) > "$OUT/query-migrate.jsonl" &
+    PIDS_BG+=($!)
+fi
 # the dirtier's counters (cumulative page writes, disk KiB) at both ends of the
 # recording: what the guest achieved, which under TCG and a loaded machine can be less
 # than it was told
