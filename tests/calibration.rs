@@ -114,18 +114,20 @@ fn held_out_runs_are_predicted() {
     // pings show, 5.9 % after, 5.4 % with the ping round trip in the set-up, 5.5 %
     // once a probe at the line rate is set aside (a refit of the CPU term), 5.4 % with
     // the third recording of the set (-r3, 120 runs), 5.1 % once set-up counted the
-    // NFS round trips, 4.76 % with the fourth recording (-s4, 158 runs).
+    // NFS round trips, 4.76 % with the fourth recording (-s4, 158 runs), 4.91 % with
+    // the fifth (-t5, 171 runs: a day on which the machine's set-up ran faster).
     // The pause: 60 ms mean error before the top-of-RAM pages were modelled, 27 ms after,
     // 24.8 ms on 120 runs, 23.5 ms on 158, 21.8 ms predicting the pause as the median
     // over where QEMU's windows fall in the guest's data, 21.7 ms with the switchover
-    // fitted on the final pass each run sent rather than on the simulated one.
+    // fitted on the final pass each run sent rather than on the simulated one, 20.9 ms
+    // on 171 runs.
     assert_within("held out", &v.summary, 5.0, 5.0, 26.0);
     // 15.6 % of the observed downtime on 158 runs, 15.1 % over the phases, 14.5 %
-    // with the switchover fitted on the recorded final pass.
+    // with the switchover fitted on the recorded final pass, 14.2 % on 171 runs.
     assert_downtime_mape("held out", &v.summary, 20.0);
     // The pause parted: predicted with the final pass each run sent, the model misses
-    // it by 17.5 ms (87 % within 20 % or 20 ms); with its own, by 20.5 ms (78 %). The
-    // switchover alone is within the tolerance for all but about one run in eight.
+    // it by 17.2 ms (89 % within 20 % or 20 ms); with its own, by 19.7 ms (82 %). The
+    // switchover alone is within the tolerance for all but about one run in nine.
     let split = v
         .summary
         .pause_split
@@ -138,8 +140,8 @@ fn held_out_runs_are_predicted() {
     );
     assert!(split.downtime_within_tolerance >= 0.85, "{split:?}");
     // On a quiet host (1-minute load average below 1.5 before the job) the model
-    // misses the pause by 17.0 ms, 13.5 % of it, 85 % of the runs within 20 % or
-    // 20 ms; from 1.5 to 3 by 21.3 ms (64 %), above by 26.4 ms (72 %).
+    // misses the pause by 16.6 ms, 13.5 % of it, 86 % of the runs within 20 % or
+    // 20 ms; from 1.5 to 3 by 20.7 ms (75 %), above by 25.5 ms (75 %).
     let quiet = &v.summary.by_host_load[0];
     assert_eq!((quiet.load_from, quiet.load_to), (0.0, Some(1.5)));
     assert!(quiet.runs >= 60, "{quiet:?}");
@@ -149,7 +151,8 @@ fn held_out_runs_are_predicted() {
     );
     assert!(quiet.downtime_within_tolerance >= 0.8, "{quiet:?}");
     // The downtime range each fit states holds for the run it did not see about as
-    // often as it claims (90 %): 86 % on 120 runs, 89 % on 158, 90 % over the phases.
+    // often as it claims (90 %): 86 % on 120 runs, 89 % on 158, 90 % over the phases,
+    // 89 % on 171.
     assert_inside_range("held out", &v.summary, 0.85);
     // Runs of the same migration differ by themselves: each run against the mean of
     // its configuration's other recordings misses the downtime by about 25 ms, the
@@ -190,9 +193,18 @@ fn runs_recorded_after_the_fit_are_predicted() {
     // the probe's free-CPU test ran last, about 6 s before the migrate call.
     // Downtime: 21.6 and 18.0 ms with the switchover fitted on the simulated final
     // pass, 23.5 and 16.3 ms on the recorded one.
-    let sets = [("-r3", 6.5, 27.0), ("-s4", 4.5, 24.0)];
+    // The -t5 runs (13 configurations, one recording each) were made the next day on a
+    // machine booted that morning: libvirt's set-up and the switchover ran faster than
+    // in any set before, and neither the link probe nor the load average saw it (see
+    // traces/studies/pause-repeats-2026-11-27). The 158 earlier runs' model predicts
+    // their time 6.70 % long on average (the short jobs 5 to 11 %), the pause 18.6 ms.
+    let sets = [
+        ("-r3", 38, 6.5, 27.0),
+        ("-s4", 38, 4.5, 24.0),
+        ("-t5", 13, 7.5, 22.0),
+    ];
     let all = runs();
-    for (i, &(tag, time_mape, downtime_mae_ms)) in sets.iter().enumerate() {
+    for (i, &(tag, min_runs, time_mape, downtime_mae_ms)) in sets.iter().enumerate() {
         let later_tags: Vec<&str> = sets[i..].iter().map(|s| s.0).collect();
         let before: Vec<Run> = all
             .iter()
@@ -204,7 +216,7 @@ fn runs_recorded_after_the_fit_are_predicted() {
             .filter(|r| r.name.ends_with(tag))
             .cloned()
             .collect();
-        assert!(later.len() >= 38, "{} runs in {tag}", later.len());
+        assert!(later.len() >= min_runs, "{} runs in {tag}", later.len());
         let m = fit(&before, "before", "").unwrap();
         let v = validate(&m, &later).unwrap();
         let what = format!("{tag}, recorded after the fit");
