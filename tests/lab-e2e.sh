@@ -48,6 +48,17 @@ down() {
     if [ "$rc" != 0 ] && [ -d "$MIGBENCH_LAB_OUT" ]; then
         keep=/tmp/migbench-lab-e2e-bundles.$$
         cp -r "$MIGBENCH_LAB_OUT" "$keep" && echo "lab-e2e: bundles kept in $keep"
+        # what libvirtd and QEMU said on each host (QEMU's own errors, such as a
+        # migration connect that timed out, go to the domain's log only)
+        for h in hA hB; do
+            [ -d "$LAB/$h/log" ] || continue
+            mkdir -p "$keep/logs-$h" && cp -r "$LAB/$h/log/." "$keep/logs-$h/"
+            for f in "$LAB/$h/log/qemu/"*.log; do
+                [ -f "$f" ] || continue
+                echo "lab-e2e: last lines of $h's $(basename "$f"):"
+                tail -n 8 "$f" | sed 's/^/  /'
+            done
+        done
     fi
     rm -f "$LAB.up.log"
     echo "lab-e2e: tearing the lab down"
