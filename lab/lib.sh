@@ -138,7 +138,7 @@ set_nfs_delay() {
 domain_xml() {
     _dx_mem=$1; _dx_extra=$2; _dx_disk=${3:-}
     cat <<XML
-<domain type='qemu'>
+<domain type='qemu' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>
   <name>$LAB_DOMAIN</name>
   <memory unit='MiB'>$_dx_mem</memory>
   <vcpu>$LAB_GUEST_VCPUS</vcpu>
@@ -181,9 +181,20 @@ XML
     <controller type='usb' model='none'/>
     <memballoon model='none'/>
   </devices>
+  <qemu:commandline>
+    <qemu:arg value='-qmp'/>
+    <qemu:arg value='unix:$LAB_QMP_SOCKET,server=on,wait=off'/>
+  </qemu:commandline>
 </domain>
 XML
 }
+
+# The guest's QEMU on host H answers QMP, beside libvirt's monitor, on
+# $LAB/H/lib/qemu/migbench-qmp.sock: each host's libvirtd, and the QEMU it starts,
+# see $LAB/H/lib as /var/lib/libvirt, so one path in the definition serves both ends
+# of a migration. lab/qmp-poll.py samples the job there, away from libvirt's locks.
+LAB_QMP_SOCKET=/var/lib/libvirt/qemu/migbench-qmp.sock
+qmp_socket() { echo "$LAB/$1/lib/qemu/migbench-qmp.sock"; }
 
 # Is the guest reachable (one ping from the client)?
 guest_pings() { inns "$NS_CL" ping -c1 -W1 "$IP_GUEST" >/dev/null 2>&1; }

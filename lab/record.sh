@@ -30,10 +30,16 @@
 #                          8 KiB socket buffers and 128..2048 B messages, one with default
 #                          buffers and 64 KiB messages, and ping -c 10 -i 0.2 between the hosts
 #   --no-probe             skip the link probe
-#   --job-poll S           sample the job statistics (virsh domjobinfo and query-migrate,
-#                          each its own virsh process) every S s (default 0.1; 0 = do not
+#   --job-poll S           sample the job statistics every S s (default 0.1; 0 = do not
 #                          sample during the job, keep only the finished job's statistics:
 #                          to measure what the sampling itself costs the migration)
+#   --job-poll-via qmp|virsh
+#                          qmp (default): query-migrate on the second QMP socket the lab's
+#                          domain gives QEMU (lab/qmp-poll.py), which takes none of libvirt's
+#                          locks; virsh: virsh domjobinfo and virsh qemu-monitor-command
+#                          query-migrate, each its own process, as every run before
+#                          2026-11-27 was sampled (those queries hold libvirt's domain job
+#                          and can lengthen the guest's pause: lab/README.md)
 # With the NFS disk the round trip of real NFS calls (NULL RPCs, lab/nfs-ping.py) from the
 # source host on the disk's path is measured too (probe-nfs-rtt.txt).
 # The guest is (re)booted on the source unless --reuse. The run always ends with the guest
@@ -45,7 +51,7 @@ need_root
 
 NAME= DESC= DIR_ARG=A-\>B BW=64 DT=300 AC=false WWS=64 RATE=0 DISKK=0 MEM=$LAB_GUEST_MIB
 SCAN=1 TIMEOUT=120 LINK=1gbit STP_FD= NFS_DELAY= LEAD=3 TAIL=8 SETTLE=5 REUSE=no OUT=
-PROBE=yes PROBE_S=2 JOB_POLL=0.1
+PROBE=yes PROBE_S=2 JOB_POLL=0.1 JOB_POLL_VIA=qmp
 usage() { sed -n '2,/^set -eu/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; exit "${1:-2}"; }
 while [ $# -gt 0 ]; do
     case $1 in
@@ -71,6 +77,7 @@ while [ $# -gt 0 ]; do
     --probe-s) PROBE_S=$2; shift ;;
     --no-probe) PROBE=no ;;
     --job-poll) JOB_POLL=$2; shift ;;
+    --job-poll-via) JOB_POLL_VIA=$2; shift ;;
     -h|--help) usage 0 ;;
     -*) echo "record.sh: unknown option $1" >&2; usage ;;
     *) [ -z "$OUT" ] || usage; OUT=$1 ;;
@@ -93,6 +100,8 @@ case $JOB_POLL in
     [ "$JOB_POLL_US" -ge 50000 ] || die "--job-poll must be 0 or from 0.05 to 9.99 s" ;;
 *) die "--job-poll must be 0 or a number of seconds from 0.05 to 9.99 (e.g. 0.1, 1)" ;;
 esac
+case $JOB_POLL_VIA in qmp|virsh) ;; *) die "--job-poll-via must be qmp or virsh" ;; esac
+[ "$JOB_POLL_US" != 0 ] || JOB_POLL_VIA=none
 [ "$PROBE" = no ] || { command -v netperf && command -v netserver; } >/dev/null \
     || die "the link probe needs netperf (lab/up.sh installs it; or pass --no-probe)"
 [ -z "$STP_FD" ] || { [ "$STP_FD" -ge 2 ] && [ "$STP_FD" -le 30 ]; } || die "--stp-dest must be 2..30 s"
@@ -172,6 +181,10 @@ else
     start_guest "$SRC" "$MEM" "$CMDLINE_EXTRA" "$DISK_HOST"
 fi
 virsh -c "$SRC_URI" dumpxml "$LAB_DOMAIN" > "$OUT/domain.xml"
+QMP_SOCK=$(qmp_socket "$SRC")
+if [ "$JOB_POLL_VIA" = qmp ] && ! python3 "$LAB_DIR/qmp-poll.py" "$QMP_SOCK" 1 /nonexistent --once query-status >/dev/null; then
+    die "--job-poll-via qmp: QEMU does not answer on $QMP_SOCK (a guest booted before lab/lib.sh gave its domain that socket: boot it anew, without --reuse, or pass --job-poll-via virsh)"
+fi
 MEM=$(( $(virsh -c "$SRC_URI" dominfo "$LAB_DOMAIN" | awk '/^Max memory:/{print $3}') / 1024 ))
 VCPUS=$(virsh -c "$SRC_URI" dominfo "$LAB_DOMAIN" | awk '/^CPU\(s\):/{print $2}')
 sleep "$SETTLE"
@@ -307,6 +320,7 @@ C_PING="ping -D -O -i 0.1 $IP_GUEST"
 C_CAMON="camonitor -tsc rootHost:calcExample rootHost:ai1"
 C_JOBINFO="virsh -c '$SRC_URI' domjobinfo $LAB_DOMAIN"
 C_QMP="virsh -c '$SRC_URI' qemu-monitor-command $LAB_DOMAIN '{\"execute\":\"query-migrate\"}'"
+C_QMP_POLL="python3 lab/qmp-poll.py $QMP_SOCK $JOB_POLL"
 MIG_ARGS=(migrate --live)
 [ "$STORAGE" = nfs ] || MIG_ARGS+=(--unsafe)
 [ "$AC" = true ] && MIG_ARGS+=(--auto-converge)
@@ -405,7 +419,13 @@ write_manifest() {
         echo "role = \"pv\""
         echo "command = $(tq "$CA_ENV $C_CAMON")"
         echo
-        if [ "$JOB_POLL_US" != 0 ]; then
+        if [ "$JOB_POLL_VIA" = qmp ]; then
+            echo "[[files]]"
+            echo "path = \"query-migrate.jsonl\""
+            echo "format = \"query-migrate\""
+            echo "role = \"jobstats\""
+            echo "command = $(tq "$C_QMP_POLL  # query-migrate on QEMU's second QMP monitor every ~$JOB_POLL s; each line: unix time sent, QEMU's reply")"
+        elif [ "$JOB_POLL_VIA" = virsh ]; then
             echo "[[files]]"
             echo "path = \"domjobinfo-series.txt\""
             echo "format = \"domjobinfo-series\""
@@ -469,6 +489,7 @@ write_manifest() {
         echo "[lab]"
         echo "load_avg = ${LOAD_AVG%% *}"
         echo "job_poll_s = $JOB_POLL"
+        echo "job_poll_via = \"$JOB_POLL_VIA\""
         echo "guest_boot = \"$( [ $REUSE = yes ] && echo "reused: it ran before this run, maybe migrated" || echo "booted on the source for this run")\""
         echo "load_avg_1_5_15_min = $(tq "$LOAD_AVG")"
         if [ "$STORAGE" = nfs ]; then
@@ -563,7 +584,10 @@ ip netns exec "$NS_CL" env PATH="$EPICS_BIN:$PATH" $CA_ENV stdbuf -oL "$EPICS_BI
 PIDS_BG+=($!)
 # the job-statistics samplers; each loop is the background job itself (no wrapper
 # subshell), so that cleanup_bg's TERM reaches it
-if [ "$JOB_POLL_US" != 0 ]; then
+if [ "$JOB_POLL_VIA" = qmp ]; then
+    python3 "$LAB_DIR/qmp-poll.py" "$QMP_SOCK" "$JOB_POLL" "$STOP" > "$OUT/query-migrate.jsonl" 2>>"$RLOG" &
+    PIDS_BG+=($!)
+elif [ "$JOB_POLL_VIA" = virsh ]; then
     (
         while [ ! -e "$STOP" ]; do
             t0=$EPOCHREALTIME t=$(date +%s.%N)
@@ -594,8 +618,14 @@ rlog "migrate: $C_MIGRATE"
 T_START=$(date +%s.%N)
 virsh -c "$SRC_URI" "${MIG_ARGS[@]}" >>"$RLOG" 2>&1 &
 MIG_PID=$!
-(sleep 1; virsh -c "$SRC_URI" qemu-monitor-command "$LAB_DOMAIN" '{"execute":"query-migrate-parameters"}' 2>/dev/null \
-    | sed 's/^/migrate-parameters during the job: /' >>"$RLOG") &
+if [ "$JOB_POLL_VIA" = virsh ]; then
+    (sleep 1; virsh -c "$SRC_URI" qemu-monitor-command "$LAB_DOMAIN" '{"execute":"query-migrate-parameters"}' 2>/dev/null \
+        | sed 's/^/migrate-parameters during the job: /' >>"$RLOG") &
+else
+    # on QEMU's own socket (none of libvirt's locks), also when the job is not sampled
+    (sleep 1; python3 "$LAB_DIR/qmp-poll.py" "$QMP_SOCK" 1 /nonexistent --once query-migrate-parameters 2>/dev/null \
+        | sed 's/^/migrate-parameters during the job: /' >>"$RLOG") &
+fi
 deadline=$(( $(date +%s) + TIMEOUT ))
 while kill -0 "$MIG_PID" 2>/dev/null; do
     if [ "$(date +%s)" -ge "$deadline" ]; then

@@ -44,15 +44,23 @@ for d in "$@"; do
     if [ -s "$c" ]; then
         t=$(jobval "$c" "Time elapsed"); dt=$(jobval "$c" "Total downtime")
         mp=$(jobval "$c" "Memory processed"); it=$(jobval "$c" "Iteration")
-    else
+    elif [ -s "$d/domjobinfo-series.txt" ]; then
         # aborted: the last sample of the running job
         last=$(awk 'BEGIN{RS=""} /Operation: *Outgoing migration/ && /Job type: *Unbounded/ {b=$0} END{print b}' "$d/domjobinfo-series.txt")
         t="$(printf '%s\n' "$last" | sed -n 's/^Time elapsed: *//p' | sed 's/  */ /g') (at abort)"
         dt="— (expected $(printf '%s\n' "$last" | sed -n 's/^Expected downtime: *//p' | sed 's/  */ /g'))"
         mp=$(printf '%s\n' "$last" | sed -n 's/^Memory processed: *//p')
         it=$(printf '%s\n' "$last" | sed -n 's/^Iteration: *//p' | sed 's/ *$//')
+    else
+        # aborted, sampled on QEMU's socket: the last active query-migrate reply
+        last=$(grep -E '"status": ?"active"' "$d/query-migrate.jsonl" 2>/dev/null | tail -n1)
+        num() { printf '%s\n' "$last" | grep -oE "\"$1\": ?[0-9]+" | head -n1 | grep -oE '[0-9]+$'; }
+        t="$(num total-time) ms (at abort)"
+        dt="— (expected $(num expected-downtime) ms)"
+        mp=$(awk -v b="$(num transferred)" 'BEGIN{ if (b != "") printf "%.3f MiB", b / 1048576 }')
+        it=$(( $(num dirty-sync-count || echo 1) - 1 ))
     fi
-    qd=$(grep -o '"status":"completed"[^}]*"downtime":[0-9]*' "$d/query-migrate.jsonl" 2>/dev/null | head -n1 | sed 's/.*"downtime"://')
+    qd=$(grep -oE '"status": ?"completed"[^}]*"downtime": ?[0-9]+' "$d/query-migrate.jsonl" 2>/dev/null | head -n1 | grep -oE '[0-9]+$' || true)
     qd=${qd:+$qd ms}
     pingf=$(awk '
         /packets transmitted/ { tx = $1; rx = $4 }
