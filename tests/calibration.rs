@@ -414,6 +414,65 @@ fn study_runs_without_a_job_series_are_read_and_predicted() {
     assert!(v["summary"]["downtime_within_range"].as_f64() >= Some(0.9));
 }
 
+/// The sampling study (`traces/studies/job-sampling-2026-11-27`, its README): one guest
+/// migrated back and forth, the job sampled on QEMU's own QMP socket
+/// (`lab/qmp-poll.py`, QEMU's replies as it wrote them), through virsh, or not at all.
+/// The QMP series is a job series like virsh's: it gives the final pass. Read by
+/// migbench, the pauses say what the README says: through virsh they are longer,
+/// on QEMU's socket they are not.
+#[test]
+fn sampling_on_qemus_own_socket_is_read_and_leaves_the_pause_alone() {
+    let study = "traces/studies/job-sampling-2026-11-27";
+    let out = stdout_ok(&["validate", "models/lab-tcg.toml", study, "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let checks = v["checks"].as_array().expect("per-run checks");
+    let by = |way: &str| -> Vec<&serde_json::Value> {
+        checks
+            .iter()
+            .filter(|c| {
+                c["name"]
+                    .as_str()
+                    .is_some_and(|n| n.contains(&format!("-{way}-")))
+            })
+            .collect()
+    };
+    let (none, qmp, virsh) = (by("none"), by("qmp"), by("virsh"));
+    assert_eq!((none.len(), qmp.len(), virsh.len()), (12, 13, 12));
+    for c in checks {
+        assert_eq!(c["observed_converged"], true, "{c}");
+        assert!(c["observed_downtime_ms"].is_number(), "{c}");
+        assert!(c["predicted_downtime_ms"].is_number(), "{c}");
+    }
+    // One guest: every sampled run's final pass is the same 11.5-11.7 MB.
+    for c in qmp.iter().chain(&virsh) {
+        let fp = c["observed_final_pass_bytes"].as_u64().unwrap_or(0);
+        assert!((11_500_000..11_700_000).contains(&fp), "{c}");
+    }
+    assert!(
+        none.iter()
+            .all(|c| c["observed_final_pass_bytes"].is_null())
+    );
+    // The reused guest's runs (all but run 301, the first boot).
+    let mean_pause = |runs: &[&serde_json::Value]| {
+        let d: Vec<f64> = runs
+            .iter()
+            .filter(|c| c["name"].as_str().is_some_and(|n| n.contains("-reused-")))
+            .filter_map(|c| c["observed_downtime_ms"].as_f64())
+            .collect();
+        d.iter().sum::<f64>() / d.len() as f64
+    };
+    let (m_none, m_qmp, m_virsh) = (mean_pause(&none), mean_pause(&qmp), mean_pause(&virsh));
+    assert!(
+        (m_qmp - m_none).abs() < 2.0,
+        "on QEMU's socket {m_qmp:.1} ms, unsampled {m_none:.1} ms"
+    );
+    assert!(
+        m_virsh - m_none > 4.0,
+        "through virsh {m_virsh:.1} ms, unsampled {m_none:.1} ms"
+    );
+    assert!(v["summary"]["downtime_within_range"].as_f64() >= Some(0.9));
+}
+
 /// How many of a validation's per-run checks carry a number in `field`.
 fn checks_with(v: &serde_json::Value, field: &str) -> usize {
     let checks = v["checks"].as_array().expect("per-run checks");

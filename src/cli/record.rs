@@ -138,6 +138,11 @@ pub struct Args {
     #[arg(long, default_value_t = 5.0, value_name = "S")]
     pub tail_s: f64,
     /// Job statistics period, ms (at most 100).
+    ///
+    /// Each sample is a libvirt job query (virDomainGetJobStats), and libvirt's own
+    /// steps at the switchover wait for one in flight: in the lab, sampling every
+    /// 100 ms lengthened the pause by 5 to 9 ms on average, and some pauses by up to
+    /// 30 ms (traces/studies/pause-repeats-2026-11-27, job-sampling-2026-11-27).
     #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u64).range(10..=100), value_name = "MS")]
     pub sample_ms: u64,
     /// Ping interval, s.
