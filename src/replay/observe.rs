@@ -204,8 +204,7 @@ pub fn observe_bundle(b: &Bundle) -> Result<Observation, ReplayError> {
                 if used || format == Format::QueryMigrate {
                     let mut skips = Vec::new();
                     let samples = job_samples_of(parse(f, &mut skips)?, &b.dir, f)?;
-                    final_pass_bytes =
-                        final_pass_bytes.max(samples.iter().filter_map(|s| s.downtime_bytes).max());
+                    final_pass_bytes = final_pass_bytes.max(final_pass_of(&samples));
                     if used {
                         series_rank = rank;
                         // Only the series used counts.
@@ -387,6 +386,18 @@ fn pv_samples_of(p: Parsed, dir: &Path, f: &FileEntry) -> Result<Vec<PvSample>, 
     })
 }
 
+/// The bytes QEMU sent while the guest was paused (`downtime-bytes`), from the samples
+/// taken after the pause; None when no sample caught it. Before the pause QEMU reports
+/// 0, and a pause always sends something (the device state at least), so 0 is not a
+/// final pass: the source QEMU can quit before the sampler asks again.
+fn final_pass_of(samples: &[JobSample]) -> Option<u64> {
+    samples
+        .iter()
+        .filter_map(|s| s.downtime_bytes)
+        .filter(|&b| b > 0)
+        .max()
+}
+
 fn median(mut v: Vec<f64>) -> Option<f64> {
     if v.is_empty() {
         return None;
@@ -443,7 +454,7 @@ fn assemble(
             zero_pages: fin.and_then(|s| s.zero_pages),
             normal_pages: fin.and_then(|s| s.normal_pages),
             normal_bytes: fin.and_then(|s| s.normal_bytes),
-            final_pass_bytes: all.iter().filter_map(|s| s.downtime_bytes).max(),
+            final_pass_bytes: final_pass_of(&all),
             zero_scan_pages_s_min: zero_scan_lower_bound(&all),
             dirty_rate_pages_s: median(
                 all.iter()
@@ -536,4 +547,30 @@ fn at_switch(mut o: PingOutage, switch: Option<i64>) -> PingOutage {
         o.outage_ms_hi = Some(o.interval_ms);
     }
     o
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::trace::query_migrate;
+
+    fn samples(text: &str) -> Vec<JobSample> {
+        job::from_query_migrate(&query_migrate::parse(text, "q.jsonl").unwrap())
+    }
+
+    #[test]
+    fn a_final_pass_is_only_what_a_sample_caught_after_the_pause() {
+        let active = r#"1.0 {"return": {"status": "active", "total-time": 900, "ram": {"transferred": 1000, "remaining": 8000000, "downtime-bytes": 0}}}"#;
+        // libvirt's pause before the switchover: stopped, nothing sent yet
+        let paused = r#"1.1 {"return": {"status": "pre-switchover", "total-time": 1000, "ram": {"transferred": 2000, "remaining": 0, "downtime-bytes": 0}}}"#;
+        let device = r#"1.2 {"return": {"status": "device", "total-time": 1100, "ram": {"transferred": 9000000, "remaining": 0, "downtime-bytes": 8990000}}}"#;
+        assert_eq!(
+            final_pass_of(&samples(&format!("{active}\n{paused}\n"))),
+            None
+        );
+        assert_eq!(
+            final_pass_of(&samples(&format!("{active}\n{paused}\n{device}\n"))),
+            Some(8_990_000)
+        );
+    }
 }
