@@ -1,13 +1,17 @@
 #!/usr/bin/env python3
 """Sample QEMU's migration state straight from a QMP socket of the guest's QEMU.
 
-usage: qmp-poll.py SOCKET PERIOD_S STOP_FILE [--once COMMAND]
+usage: qmp-poll.py SOCKET PERIOD_S STOP_FILE
+       qmp-poll.py SOCKET --once COMMAND
 
 Every PERIOD_S seconds, until STOP_FILE exists or QEMU closes the socket, sends
 query-migrate and prints one line: the unix time the query was sent, a space, and
 QEMU's reply as QEMU wrote it (the query-migrate format lab/record.sh has always
-written). Events QEMU sends in between are skipped. With --once COMMAND, sends that
-one command (e.g. query-migrate-parameters) and prints the reply alone.
+written). Events QEMU sends in between are skipped. The first time the job is
+active it also asks query-migrate-parameters, and writes the reply to standard error
+after 'migrate-parameters during the job: ' (QEMU serves one client at a time on the
+socket, so nothing else can ask while this runs). With --once COMMAND, sends that one
+command (e.g. query-status) and prints the reply alone.
 
 The socket is a second QMP monitor the lab's domain definition gives QEMU
 (lab/lib.sh). Asking QEMU there takes none of libvirt's domain job locks, which a
@@ -65,26 +69,34 @@ class Qmp:
 
 
 def main(argv):
-    if len(argv) < 4:
+    once = len(argv) == 4 and argv[2] == "--once"
+    if len(argv) != 4:
         sys.stderr.write(__doc__)
         return 2
-    path, period, stop = argv[1], float(argv[2]), argv[3]
+    path = argv[1]
     try:
         qmp = Qmp(path)
     except (OSError, EOFError) as e:
         sys.stderr.write(f"qmp-poll: {path}: {e}\n")
         return 1
-    if len(argv) >= 6 and argv[4] == "--once":
-        print(qmp.call(json.dumps({"execute": argv[5]})), flush=True)
+    if once:
+        print(qmp.call(json.dumps({"execute": argv[3]})), flush=True)
         return 0
+    period, stop = float(argv[2]), argv[3]
     query = '{"execute":"query-migrate"}'
+    asked_parameters = False
     while not os.path.exists(stop):
         t0 = time.time()
         try:
             reply = qmp.call(query)
+            print(f"{t0:.9f} {reply}", flush=True)
+            if not asked_parameters and json.loads(reply).get("return", {}).get("status") == "active":
+                asked_parameters = True
+                params = qmp.call('{"execute":"query-migrate-parameters"}')
+                sys.stderr.write(f"migrate-parameters during the job: {params}\n")
+                sys.stderr.flush()
         except (OSError, EOFError):
             break  # QEMU ended (the source quits after a completed migration)
-        print(f"{t0:.9f} {reply}", flush=True)
         time.sleep(max(0.01, t0 + period - time.time()))
     return 0
 

@@ -182,7 +182,7 @@ else
 fi
 virsh -c "$SRC_URI" dumpxml "$LAB_DOMAIN" > "$OUT/domain.xml"
 QMP_SOCK=$(qmp_socket "$SRC")
-if [ "$JOB_POLL_VIA" = qmp ] && ! python3 "$LAB_DIR/qmp-poll.py" "$QMP_SOCK" 1 /nonexistent --once query-status >/dev/null; then
+if [ "$JOB_POLL_VIA" = qmp ] && ! python3 "$LAB_DIR/qmp-poll.py" "$QMP_SOCK" --once query-status >/dev/null; then
     die "--job-poll-via qmp: QEMU does not answer on $QMP_SOCK (a guest booted before lab/lib.sh gave its domain that socket: boot it anew, without --reuse, or pass --job-poll-via virsh)"
 fi
 MEM=$(( $(virsh -c "$SRC_URI" dominfo "$LAB_DOMAIN" | awk '/^Max memory:/{print $3}') / 1024 ))
@@ -618,12 +618,14 @@ rlog "migrate: $C_MIGRATE"
 T_START=$(date +%s.%N)
 virsh -c "$SRC_URI" "${MIG_ARGS[@]}" >>"$RLOG" 2>&1 &
 MIG_PID=$!
+# query-migrate-parameters during the job; with --job-poll-via qmp the sampler asks it
+# (QEMU's socket takes one client at a time), otherwise one query 1 s in
 if [ "$JOB_POLL_VIA" = virsh ]; then
     (sleep 1; virsh -c "$SRC_URI" qemu-monitor-command "$LAB_DOMAIN" '{"execute":"query-migrate-parameters"}' 2>/dev/null \
         | sed 's/^/migrate-parameters during the job: /' >>"$RLOG") &
-else
-    # on QEMU's own socket (none of libvirt's locks), also when the job is not sampled
-    (sleep 1; python3 "$LAB_DIR/qmp-poll.py" "$QMP_SOCK" 1 /nonexistent --once query-migrate-parameters 2>/dev/null \
+elif [ "$JOB_POLL_VIA" = none ]; then
+    # on QEMU's own socket (none of libvirt's locks)
+    (sleep 1; python3 "$LAB_DIR/qmp-poll.py" "$QMP_SOCK" --once query-migrate-parameters 2>/dev/null \
         | sed 's/^/migrate-parameters during the job: /' >>"$RLOG") &
 fi
 deadline=$(( $(date +%s) + TIMEOUT ))
