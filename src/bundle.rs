@@ -307,17 +307,43 @@ impl Bundle {
         if workload.page_writes_per_cpu_s.is_none() {
             workload.page_writes_per_cpu_s = self.probed_writes_per_cpu_s();
         }
+        let mut migration = m.migration.clone();
+        if migration.job_polled_via_libvirt.is_none() {
+            migration.job_polled_via_libvirt = Some(self.job_polled_via_libvirt());
+        }
         ScenarioFile {
             name: Some(m.bundle.name.clone()),
             description: Some(m.bundle.description.clone()),
             guest: m.guest.clone(),
             workload,
             link: m.link.clone(),
-            migration: m.migration.clone(),
+            migration,
             storage: m.storage.clone(),
             switchover: m.switchover.clone(),
             network: m.network.clone(),
             pvs: m.pvs.clone(),
+        }
+    }
+
+    /// Whether the recorder polled the job through libvirt while it ran: a job series
+    /// from libvirt (`domjobinfo-series`, `jobstats-jsonl`), or `[lab] job_poll_via =
+    /// "virsh"`. The lab's QMP sampler (`job_poll_via = "qmp"`) talks to QEMU alone,
+    /// and `job_poll_s = 0` polled nothing.
+    pub fn job_polled_via_libvirt(&self) -> bool {
+        let lab = self.manifest.lab.as_ref();
+        let via = lab
+            .and_then(|t| t.get("job_poll_via"))
+            .and_then(|v| v.as_str());
+        if self.manifest.lab_number("job_poll_s") == Some(0.0) {
+            return false;
+        }
+        match via {
+            Some(v) => v == "virsh",
+            None => self
+                .manifest
+                .files
+                .iter()
+                .any(|f| matches!(f.format.as_str(), "domjobinfo-series" | "jobstats-jsonl")),
         }
     }
 

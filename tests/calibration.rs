@@ -486,6 +486,117 @@ fn sampling_on_qemus_own_socket_is_read_and_leaves_the_pause_alone() {
         "through virsh {m_virsh:.1} ms, unsampled {m_none:.1} ms"
     );
     assert!(v["summary"]["downtime_within_range"].as_f64() >= Some(0.9));
+    // The model knows which runs libvirt was polled in: it predicts them longer by
+    // about what polling costs (the hosts' load moves the rest a little), and the runs
+    // polled on QEMU's socket as the unpolled.
+    let mean_predicted = |runs: &[&serde_json::Value]| {
+        let d: Vec<f64> = runs
+            .iter()
+            .filter_map(|c| c["predicted_downtime_ms"].as_f64())
+            .collect();
+        d.iter().sum::<f64>() / d.len() as f64
+    };
+    let polling = model().switchover.libvirt_job_polling_ms.unwrap().value;
+    let (p_none, p_qmp, p_virsh) = (
+        mean_predicted(&none),
+        mean_predicted(&qmp),
+        mean_predicted(&virsh),
+    );
+    assert!(
+        (p_virsh - p_none - polling).abs() < 2.5,
+        "predicted: through virsh {p_virsh:.1} ms, unsampled {p_none:.1} ms"
+    );
+    assert!(
+        (p_qmp - p_none).abs() < 2.5,
+        "predicted: on QEMU's socket {p_qmp:.1} ms, unsampled {p_none:.1} ms"
+    );
+}
+
+/// Each committed bundle says whether its recorder polled the job through libvirt:
+/// every set did (virsh, or `migbench record`) until the lab's QMP sampler (`-u6`
+/// onwards).
+#[test]
+fn each_bundle_says_whether_libvirt_was_polled() {
+    for r in runs() {
+        let qmp = ["-u6", "-v7"].iter().any(|t| r.name.ends_with(t));
+        assert_eq!(
+            r.file.migration.job_polled_via_libvirt,
+            Some(!qmp),
+            "{}",
+            r.name
+        );
+    }
+}
+
+/// The pause that polling the job through libvirt costs, as the model carries it
+/// (`fit::LIBVIRT_JOB_POLLING_MS`), is what the two studies measure: in each series of
+/// one guest migrated back and forth (the freshly booted series left out, whose final
+/// pass moves), the mean pause of the runs polled through libvirt less that of the
+/// runs nothing polled, pooled by runs. Which runs were polled is migbench's own
+/// reading of each bundle.
+#[test]
+fn polling_through_libvirt_costs_the_pause_the_studies_measured() {
+    use migbench::calibrate::fit::LIBVIRT_JOB_POLLING_MS;
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("traces/studies");
+    // Per series: (polled pauses, unpolled pauses), ms.
+    let mut series: std::collections::BTreeMap<String, (Vec<f64>, Vec<f64>)> = Default::default();
+    for study in ["pause-repeats-2026-11-27", "job-sampling-2026-11-27"] {
+        for e in std::fs::read_dir(root.join(study)).unwrap() {
+            let dir = e.unwrap().path();
+            if !dir.join("trace.toml").is_file() {
+                continue;
+            }
+            let name = dir.file_name().unwrap().to_string_lossy().into_owned();
+            if name.contains("-fresh-") {
+                continue;
+            }
+            let b = Bundle::load(&dir).unwrap();
+            let polled = b.job_polled_via_libvirt();
+            let unpolled = b.manifest.lab_number("job_poll_s") == Some(0.0);
+            assert!(!(polled && unpolled), "{name}");
+            let run = Run::from_bundle(&b).unwrap().expect("job statistics");
+            let pause = run.job.downtime_ms.expect("a pause");
+            let s = series
+                .entry(format!("{study} reused={}", name.contains("-reused-")))
+                .or_default();
+            if polled {
+                s.0.push(pause);
+            } else if unpolled {
+                s.1.push(pause);
+            }
+        }
+    }
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+    let var = |v: &[f64]| {
+        let m = mean(v);
+        v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (v.len() - 1) as f64
+    };
+    let sizes: Vec<(usize, usize)> = series.values().map(|(p, u)| (p.len(), u.len())).collect();
+    assert_eq!(sizes, [(8, 8), (8, 8), (12, 12)], "{:?}", series.keys());
+    let n: usize = sizes.iter().map(|(p, u)| p + u).sum();
+    let (mut value, mut var_sum) = (0.0, 0.0);
+    for (p, u) in series.values() {
+        let w = (p.len() + u.len()) as f64 / n as f64;
+        value += w * (mean(p) - mean(u));
+        var_sum += w * w * (var(p) / p.len() as f64 + var(u) / u.len() as f64);
+    }
+    let half = 1.96 * var_sum.sqrt();
+    let e = LIBVIRT_JOB_POLLING_MS;
+    assert_eq!(e.n, n);
+    assert!(
+        (e.value - value).abs() < 0.01,
+        "{e:?}: studies {value:.3} ms"
+    );
+    assert!(
+        (e.ci95_lo - (value - half)).abs() < 0.01,
+        "{e:?}: {half:.3}"
+    );
+    assert!(
+        (e.ci95_hi - (value + half)).abs() < 0.01,
+        "{e:?}: {half:.3}"
+    );
+    // The committed model carries it.
+    assert_eq!(model().switchover.libvirt_job_polling_ms, Some(e));
 }
 
 /// How many of a validation's per-run checks carry a number in `field`.

@@ -138,6 +138,12 @@ pub struct SwitchoverFit {
     pub fixed_ms_cpu: Estimate,
     /// NFS round trips in the handover (flush, re-open, lock), in total.
     pub nfs_round_trips: Estimate,
+    /// Added to the pause of a migration whose job something polls through libvirt
+    /// (`[migration] job_polled_via_libvirt`), ms: libvirt's switchover steps wait
+    /// behind the queries. The fixed parts above are without it (None: a model from
+    /// before it was measured, whose fixed parts hold its runs' share of it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub libvirt_job_polling_ms: Option<Estimate>,
     /// How far the observed downtime fell from the prediction on the runs the model was
     /// fitted on (None: not fitted). Identical runs differ: the final pass depends on
     /// where the zero-page scan stands when QEMU finds the pending bytes under its
@@ -357,8 +363,17 @@ impl ModelFile {
         let half = ((self.switchover.fixed_ms.value + self.switchover.fixed_ms_cpu.value / cpu)
             / 2.0)
             .max(0.0);
+        // Polling through libvirt holds up libvirt's handover, after QEMU's own
+        // downtime: the destination's side.
+        let polled = match (
+            f.migration.job_polled_via_libvirt,
+            &self.switchover.libvirt_job_polling_ms,
+        ) {
+            (Some(true), Some(e)) => e.value.max(0.0),
+            _ => 0.0,
+        };
         f.switchover.stop_ms = f.switchover.stop_ms.or(Some(half));
-        f.switchover.resume_ms = f.switchover.resume_ms.or(Some(half));
+        f.switchover.resume_ms = f.switchover.resume_ms.or(Some(half + polled));
         f.storage.prepare_round_trips = f.storage.prepare_round_trips.or(self
             .host
             .setup_nfs_round_trips
@@ -464,6 +479,32 @@ mod tests {
             (setup(&m, Some(30.0)) - (base + 400.0)).abs() < 1e-9,
             "held at 3 ms"
         );
+    }
+
+    #[test]
+    fn polling_the_job_through_libvirt_lengthens_the_pause_it_is_known_for() {
+        let mut m = prior();
+        let pause = |m: &ModelFile, polled: Option<bool>, resume: Option<f64>| {
+            let mut f = ScenarioFile::default();
+            f.migration.job_polled_via_libvirt = polled;
+            f.switchover.resume_ms = resume;
+            let g = m.fill(&f, None, None, None);
+            g.switchover.stop_ms.unwrap() + g.switchover.resume_ms.unwrap()
+        };
+        let base = pause(&m, None, None);
+        assert_eq!(
+            pause(&m, Some(true), None),
+            base,
+            "a prior does not know it"
+        );
+        m.switchover.libvirt_job_polling_ms = Some(Estimate::assumed(7.0));
+        assert_eq!(pause(&m, None, None), base);
+        assert_eq!(pause(&m, Some(false), None), base);
+        assert_eq!(pause(&m, Some(true), None), base + 7.0);
+        // A scenario that states its resume states all of it.
+        assert_eq!(pause(&m, Some(true), Some(3.0)), pause(&m, None, Some(3.0)));
+        let back: ModelFile = toml::from_str(&m.to_toml()).unwrap();
+        assert_eq!(back, m, "the term survives a round trip through the file");
     }
 
     #[test]

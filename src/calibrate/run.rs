@@ -93,7 +93,8 @@ impl Run {
     }
 
     /// What the run was asked to do, without what was measured around it (link and
-    /// guest round trips, the probes, the NFS round trip) or its name: runs with the
+    /// guest round trips, the probes, the NFS round trip, whether the recorder polled
+    /// the job through libvirt) or its name: runs with the
     /// same configuration are recordings of the same migration.
     pub fn configuration(&self) -> ScenarioFile {
         let mut f = self.file.clone();
@@ -104,6 +105,8 @@ impl Run {
         f.link.probe_mbit_s = None;
         f.workload.page_writes_per_cpu_s = None;
         f.storage.nfs_rtt_ms = None;
+        // How the recorder watched the job is not what was asked of the migration.
+        f.migration.job_polled_via_libvirt = None;
         f
     }
 

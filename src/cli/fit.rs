@@ -212,6 +212,15 @@ fn describe(m: &ModelFile) -> String {
             est(&m.switchover.nfs_round_trips, ""),
         ),
         (
+            "switchover, polling the job through libvirt",
+            m.switchover
+                .libvirt_job_polling_ms
+                .as_ref()
+                .map_or("not known (in the fixed cost)".into(), |e| {
+                    format!("{} (the lab's studies, not these runs)", est(e, "ms"))
+                }),
+        ),
+        (
             "downtime around the prediction",
             m.switchover
                 .downtime_error

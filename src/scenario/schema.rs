@@ -166,6 +166,12 @@ pub struct MigrationSection {
     pub completion_timeout_s: Option<f64>,
     /// From the migrate call to the first page, ms (default 50).
     pub setup_ms: Option<f64>,
+    /// Something polls the job's statistics through libvirt while it runs (`virsh
+    /// domjobinfo` every 0.1 s, as the lab recorded until 2026-11-27, `migbench
+    /// record`, a management layer watching the job): libvirt's own steps at the
+    /// switchover wait behind those queries. With a model file (`--model`), the guest
+    /// pause grows by what the model says that costs (default false).
+    pub job_polled_via_libvirt: Option<bool>,
     /// `A->B` or `B->A` (informational, from trace manifests).
     pub direction: Option<String>,
 }
