@@ -296,7 +296,7 @@ pub(super) fn network_rows(p: &ModelParams, o: &Outcome, resume: Nanos, reach: N
                 ms_of(rest),
                 format!(
                     "switches learn the guest's new port from its first frame once the port forwards: {} \
-                     (reachable at {}, averaged over the scan and beacon phases)",
+                     (reachable at {}, the median over the scan and beacon phases)",
                     ar.cause.rsplit("then ").next().unwrap_or(&ar.cause),
                     at(s_of(reach))
                 ),
