@@ -207,14 +207,22 @@ fn runs_recorded_after_the_fit_are_predicted() {
     // The -u6 runs (the same 13 configurations, on the same machine a day later) were
     // the first sampled on QEMU's own QMP socket rather than through libvirt (see
     // traces/studies/job-sampling-2026-11-27): the 171 earlier runs' model predicts
-    // their time 4.42 % long and misses their pauses by 23.1 ms, most of them long: it
-    // carries the switchover of slower days and of libvirt's sampling, and two of the
-    // 12 pauses fall below the range it states (the other sets: 85 to 100 % inside).
+    // their time 4.42 % long and misses their pauses by 19.2 ms, most of them long: it
+    // carries the switchover of slower days. Given each run's own final pass, every
+    // pause is within 20 % or 20 ms. Before the model knew which runs libvirt polled,
+    // it missed them by 23.1 ms, and two of the 12 pauses fell below its range.
+    // The -v7 runs (the same 13, the same machine and day, the QMP sampler again): the
+    // 184 earlier runs' model misses their time by 7.51 %, most of it one auto-converge
+    // run that lingered at 99 % (52.7 s against 39.1 predicted; the other eleven
+    // completed runs: 5.9 %, short jobs predicted long as on the day of -t5), and their
+    // pauses by 20.2 ms; given each run's own final pass, by 13.1 ms, every run within
+    // 20 % or 20 ms (19.3 ms, 83 %, before the model knew which runs libvirt polled).
     let sets = [
         ("-r3", 38, 6.5, 27.0, 0.85),
         ("-s4", 38, 4.5, 24.0, 0.85),
         ("-t5", 13, 7.5, 22.0, 0.85),
-        ("-u6", 13, 5.0, 26.0, 0.8),
+        ("-u6", 13, 5.0, 21.0, 0.9),
+        ("-v7", 13, 8.0, 23.0, 0.8),
     ];
     let all = runs();
     for (i, &(tag, min_runs, time_mape, downtime_mae_ms, inside)) in sets.iter().enumerate() {
@@ -292,13 +300,23 @@ fn auto_converge_runs_keep_their_pace_until_the_throttle_starves_them() {
             err * 100.0
         );
     }
-    // Only the borderline configuration lingers, and in fewer than half of its
-    // recordings.
-    let borderline = |n: &str| n.contains("dirty20k-64m-32mibs");
-    let recorded = ac.iter().filter(|r| borderline(&r.name)).count();
+    // Only the configurations that dirty 20000 writes/s or more against 32 MiB/s
+    // linger, each in fewer than half of its recordings: the 40000 writes/s one did in
+    // one of seven (-v7: 35 passes where the others took 22 to 25, the dirty rate at
+    // 99 % 1900-3700 pages/s).
+    for config in ["dirty20k-64m-32mibs", "dirty40k-64m-32mibs"] {
+        let recorded = ac.iter().filter(|r| r.name.contains(config)).count();
+        let lingering = lingered.iter().filter(|n| n.contains(config)).count();
+        assert!(
+            2 * lingering < recorded,
+            "{config} lingered at 99 %: {lingered:?} of {recorded} recordings"
+        );
+    }
     assert!(
-        lingered.iter().all(|n| borderline(n)) && 2 * lingered.len() < recorded,
-        "lingered at 99 %: {lingered:?} of {recorded} recordings"
+        lingered
+            .iter()
+            .all(|n| n.contains("dirty20k-64m-32mibs") || n.contains("dirty40k-64m-32mibs")),
+        "lingered at 99 %: {lingered:?}"
     );
 }
 
@@ -572,7 +590,7 @@ fn polling_through_libvirt_costs_the_pause_the_studies_measured() {
         v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (v.len() - 1) as f64
     };
     let sizes: Vec<(usize, usize)> = series.values().map(|(p, u)| (p.len(), u.len())).collect();
-    assert_eq!(sizes, [(8, 8), (8, 8), (12, 12)], "{:?}", series.keys());
+    assert_eq!(sizes, [(12, 12), (8, 8), (8, 8)], "{:?}", series.keys());
     let n: usize = sizes.iter().map(|(p, u)| p + u).sum();
     let (mut value, mut var_sum) = (0.0, 0.0);
     for (p, u) in series.values() {
