@@ -94,8 +94,8 @@ impl Run {
 
     /// What the run was asked to do, without what was measured around it (link and
     /// guest round trips, the probes, the NFS round trip, whether the recorder polled
-    /// the job through libvirt) or its name: runs with the
-    /// same configuration are recordings of the same migration.
+    /// the job through libvirt) or its name: runs with the same configuration are
+    /// recordings of the same migration.
     pub fn configuration(&self) -> ScenarioFile {
         let mut f = self.file.clone();
         f.name = None;
