@@ -553,16 +553,11 @@ fn fit_switchover(done: &[&Run], model: &ModelFile) -> Result<SwitchoverFit, Str
             .final_pass_bytes
             .map_or(o.downtime.final_ram_ns, |b| switchover::final_ram_ns(&p, b));
         let moved_ms = (ram_ns + o.downtime.device_state_ns) as f64 / 1e6;
-        let polling = &model.switchover.libvirt_job_polling_ms;
-        let polled_ms = match (f.migration.job_polled_via_libvirt, polling) {
-            (Some(true), Some(e)) => e.value,
-            _ => 0.0,
-        };
         rows.push(Row {
             busy: busy(r, model.host.reference_probe_mbit_s),
             extra: vec![nfs_rtt(r)],
             ping: None,
-            y: d - moved_ms - polled_ms,
+            y: d - moved_ms - model.libvirt_polling_ms(&f),
         });
     }
     let f = fit_fixed_cpu_extra(&rows).ok_or("switchover: the fit is degenerate")?;

@@ -272,6 +272,18 @@ impl ModelFile {
         ])
     }
 
+    /// What polling the job through libvirt adds to the pause of `f`, ms: the model's
+    /// cost where the scenario says libvirt is polled, else 0.
+    pub fn libvirt_polling_ms(&self, f: &ScenarioFile) -> f64 {
+        match (
+            f.migration.job_polled_via_libvirt,
+            &self.switchover.libvirt_job_polling_ms,
+        ) {
+            (Some(true), Some(e)) => e.value.max(0.0),
+            _ => 0.0,
+        }
+    }
+
     /// Fills what `f` leaves unset with this model's figures, for a run whose link
     /// probe measured `probe_mbit_s`, whose guest answered pings in `ping_rtt_ms` on
     /// average before the job and whose NFS round trip was measured as `nfs_rtt_ms`.
@@ -365,13 +377,7 @@ impl ModelFile {
             .max(0.0);
         // Polling through libvirt holds up libvirt's handover, after QEMU's own
         // downtime: the destination's side.
-        let polled = match (
-            f.migration.job_polled_via_libvirt,
-            &self.switchover.libvirt_job_polling_ms,
-        ) {
-            (Some(true), Some(e)) => e.value.max(0.0),
-            _ => 0.0,
-        };
+        let polled = self.libvirt_polling_ms(&f);
         f.switchover.stop_ms = f.switchover.stop_ms.or(Some(half));
         f.switchover.resume_ms = f.switchover.resume_ms.or(Some(half + polled));
         f.storage.prepare_round_trips = f.storage.prepare_round_trips.or(self
