@@ -61,6 +61,12 @@ pub struct JobObserved {
     /// Stream bytes of the stop-and-copy pass (QEMU's `downtime-bytes`), when the
     /// job statistics have them.
     pub final_pass_bytes: Option<u64>,
+    /// Pages of the stop-and-copy pass, and how many of them were zero pages, where the
+    /// job series holds a sample taken right before it (the stream bytes after that
+    /// sample are the pass's).
+    pub final_pass_pages: Option<u64>,
+    /// See `final_pass_pages`.
+    pub final_pass_zero_pages: Option<u64>,
     /// Zero pages per second over the fastest interval between samples while
     /// iterating: a lower bound on the sender's zero-page scan rate.
     pub zero_scan_pages_s_min: Option<f64>,
@@ -174,6 +180,7 @@ pub fn observe_bundle(b: &Bundle) -> Result<Observation, ReplayError> {
     let mut series_rank = u8::MAX;
     let mut series_skips = Vec::new();
     let mut final_pass_bytes: Option<u64> = None;
+    let mut final_pass_pages: Option<(u64, u64)> = None;
     let mut skipped = Vec::new();
     let parse = |f: &FileEntry, skipped: &mut Vec<SkippedLines>| -> Result<Parsed, ReplayError> {
         let p = b.parse_file(f)?;
@@ -205,6 +212,16 @@ pub fn observe_bundle(b: &Bundle) -> Result<Observation, ReplayError> {
                     let mut skips = Vec::new();
                     let samples = job_samples_of(parse(f, &mut skips)?, &b.dir, f)?;
                     final_pass_bytes = final_pass_bytes.max(final_pass_of(&samples));
+                    // So are its page counts around the pass.
+                    let fin = samples
+                        .iter()
+                        .rev()
+                        .find(|s| s.completed || s.downtime_bytes.is_some_and(|b| b > 0));
+                    final_pass_pages = final_pass_pages.or(final_pass_pages_of(
+                        &samples,
+                        fin,
+                        final_pass_of(&samples),
+                    ));
                     if used {
                         series_rank = rank;
                         // Only the series used counts.
@@ -243,6 +260,10 @@ pub fn observe_bundle(b: &Bundle) -> Result<Observation, ReplayError> {
     let mut o = assemble(jobs, completed, ping, pv_samples, &params);
     if let Some(j) = o.job.as_mut() {
         j.final_pass_bytes = j.final_pass_bytes.or(final_pass_bytes);
+        if j.final_pass_pages.is_none() {
+            j.final_pass_pages = final_pass_pages.map(|p| p.0);
+            j.final_pass_zero_pages = final_pass_pages.map(|p| p.1);
+        }
     }
     o.skipped = skipped;
     Ok(o)
@@ -398,6 +419,34 @@ fn final_pass_of(samples: &[JobSample]) -> Option<u64> {
         .max()
 }
 
+/// The pages and zero pages of the stop-and-copy pass: what the completed sample
+/// counts beyond the last sample of pre-copy, where the stream bytes between the two
+/// are the pass's `final_bytes` (to 1 % and 64 KiB), so that no window of pre-copy
+/// lies between them.
+fn final_pass_pages_of(
+    samples: &[JobSample],
+    fin: Option<&JobSample>,
+    final_bytes: Option<u64>,
+) -> Option<(u64, u64)> {
+    let (fin, final_bytes) = (fin?, final_bytes?);
+    // The last sample of pre-copy: none of the pass sent yet (QEMU's `device` state,
+    // while the pass goes out, reads as active too).
+    let last = samples.iter().rev().find(|s| {
+        s.status == JobStatus::Active
+            && s.memory_processed_bytes.is_some()
+            && s.downtime_bytes.is_none_or(|b| b == 0)
+    })?;
+    let sent = fin
+        .memory_processed_bytes?
+        .checked_sub(last.memory_processed_bytes?)?;
+    if sent.abs_diff(final_bytes) > final_bytes / 100 + 64 * 1024 {
+        return None;
+    }
+    let normal = fin.normal_pages?.checked_sub(last.normal_pages?)?;
+    let zero = fin.zero_pages?.checked_sub(last.zero_pages?)?;
+    Some((normal + zero, zero))
+}
+
 fn median(mut v: Vec<f64>) -> Option<f64> {
     if v.is_empty() {
         return None;
@@ -455,6 +504,8 @@ fn assemble(
             normal_pages: fin.and_then(|s| s.normal_pages),
             normal_bytes: fin.and_then(|s| s.normal_bytes),
             final_pass_bytes: final_pass_of(&all),
+            final_pass_pages: final_pass_pages_of(&all, fin, final_pass_of(&all)).map(|p| p.0),
+            final_pass_zero_pages: final_pass_pages_of(&all, fin, final_pass_of(&all)).map(|p| p.1),
             zero_scan_pages_s_min: zero_scan_lower_bound(&all),
             dirty_rate_pages_s: median(
                 all.iter()
@@ -572,5 +623,27 @@ mod tests {
             final_pass_of(&samples(&format!("{active}\n{paused}\n{device}\n"))),
             Some(8_990_000)
         );
+    }
+
+    #[test]
+    fn the_final_pass_pages_are_counted_only_from_a_sample_right_before_it() {
+        let window = r#"1.0 {"return": {"status": "active", "ram": {"transferred": 3000000, "remaining": 12000000, "normal": 700, "duplicate": 90000, "downtime-bytes": 0}}}"#;
+        let last = r#"1.1 {"return": {"status": "active", "ram": {"transferred": 9700000, "remaining": 5000000, "normal": 2336, "duplicate": 90500, "downtime-bytes": 0}}}"#;
+        let device = r#"1.2 {"return": {"status": "device", "ram": {"transferred": 13800000, "remaining": 0, "normal": 3336, "duplicate": 90750, "downtime-bytes": 4100000}}}"#;
+        let all = samples(&format!("{window}\n{last}\n{device}\n"));
+        let fin = all.last();
+        // After the last sample of pre-copy: 1000 pages with data, 250 zero pages.
+        assert_eq!(
+            final_pass_pages_of(&all, fin, final_pass_of(&all)),
+            Some((1250, 250))
+        );
+        // Without it, a whole window of pre-copy lies between: no count.
+        let gap = samples(&format!("{window}\n{device}\n"));
+        assert_eq!(
+            final_pass_pages_of(&gap, gap.last(), final_pass_of(&gap)),
+            None
+        );
+        // Nor without the pass's bytes.
+        assert_eq!(final_pass_pages_of(&all, fin, None), None);
     }
 }

@@ -32,6 +32,16 @@ pub fn render(r: &Replay) -> String {
                 .filter(|&t| t > 0)
                 .map_or(String::new(), |t| format!(", throttled up to {t} %")),
         ));
+        if let Some(b) = j.final_pass_bytes {
+            let pages = match (j.final_pass_pages, j.final_pass_zero_pages) {
+                (Some(p), Some(z)) => format!(": {p} pages, {z} of them zero pages"),
+                _ => String::new(),
+            };
+            s.push_str(&format!(
+                "  final pass {:.2} MiB sent while paused{pages}\n",
+                b as f64 / MIB as f64
+            ));
+        }
     } else {
         s.push_str("  migration  no job statistics recorded\n");
     }
