@@ -212,7 +212,8 @@ pub fn observe_bundle(b: &Bundle) -> Result<Observation, ReplayError> {
                     let mut skips = Vec::new();
                     let samples = job_samples_of(parse(f, &mut skips)?, &b.dir, f)?;
                     final_pass_bytes = final_pass_bytes.max(final_pass_of(&samples));
-                    // So are its page counts around the pass.
+                    // So are its page counts around the pass: from its reply during or
+                    // after the pass to the one before.
                     let fin = samples
                         .iter()
                         .rev()
@@ -489,6 +490,8 @@ fn assemble(
             .or_else(|| all.iter().rev().find(|s| s.completed));
         let iterating = |s: &&JobSample| s.status == JobStatus::Active;
         let postcopy = all.iter().any(|s| s.status == JobStatus::Postcopy);
+        let final_pass = final_pass_of(&all);
+        let final_pages = final_pass_pages_of(&all, fin, final_pass);
         JobObserved {
             outcome: format!("{:?}", w.outcome).to_lowercase(),
             converged: w.outcome == JobStatus::Completed && !postcopy,
@@ -503,9 +506,9 @@ fn assemble(
             zero_pages: fin.and_then(|s| s.zero_pages),
             normal_pages: fin.and_then(|s| s.normal_pages),
             normal_bytes: fin.and_then(|s| s.normal_bytes),
-            final_pass_bytes: final_pass_of(&all),
-            final_pass_pages: final_pass_pages_of(&all, fin, final_pass_of(&all)).map(|p| p.0),
-            final_pass_zero_pages: final_pass_pages_of(&all, fin, final_pass_of(&all)).map(|p| p.1),
+            final_pass_bytes: final_pass,
+            final_pass_pages: final_pages.map(|p| p.0),
+            final_pass_zero_pages: final_pages.map(|p| p.1),
             zero_scan_pages_s_min: zero_scan_lower_bound(&all),
             dirty_rate_pages_s: median(
                 all.iter()
