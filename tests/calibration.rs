@@ -767,3 +767,69 @@ fn replay_counts_the_zero_pages_of_an_idle_final_pass() {
         "{long:?}"
     );
 }
+
+/// `fit -o` writes a file beside its target and renames it into place, so a failure
+/// leaves no half model file. A target that is not a file (`-o /dev/null`, a pipe) is
+/// written to as it is: a file renamed over it would take its place. Through a
+/// symbolic link, the file it points to gets the model and the link stays.
+#[test]
+fn fit_writes_into_a_pipe_or_through_a_link_without_replacing_it() {
+    use std::os::unix::fs::FileTypeExt;
+    let dir = std::env::temp_dir().join(format!("migbench-fit-out-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bundles: Vec<String> = ["", "-q2", "-r3", "-s4"]
+        .iter()
+        .map(|t| format!("traces/lab-tcg-idle-512m-a2b{t}"))
+        .collect();
+    let fit_to = |out: &Path| {
+        let mut args = vec!["fit".to_string()];
+        args.extend(bundles.iter().cloned());
+        args.extend(["-o".into(), out.display().to_string()]);
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        migbench(&refs)
+    };
+    // A pipe: read while fit writes into it.
+    let fifo = dir.join("model.pipe");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::read_to_string(fifo).unwrap())
+    };
+    let out = fit_to(&fifo);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Before the reader is waited for: a file renamed over the pipe would leave it
+    // waiting for ever.
+    let kind = std::fs::symlink_metadata(&fifo).unwrap().file_type();
+    assert!(kind.is_fifo(), "the pipe was replaced: {kind:?}");
+    let text = reader.join().unwrap();
+    assert!(text.contains("[guest.top_nonzero_mib]"), "{text}");
+    assert!(!dir.join("model.pipe.toml.tmp").exists());
+    // A link to a file: the file gets the model, the link stays a link.
+    let file = dir.join("real.toml");
+    std::fs::write(&file, "").unwrap();
+    let link = dir.join("link.toml");
+    std::os::unix::fs::symlink(&file, &link).unwrap();
+    let out = fit_to(&link);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    let model = ModelFile::load(&file).expect("the model, in the linked file");
+    assert_eq!(model.provenance.bundles.len(), 4);
+    std::fs::remove_dir_all(&dir).unwrap();
+}

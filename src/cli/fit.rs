@@ -471,10 +471,17 @@ fn write_model(path: &Path, m: &ModelFile) -> Result<()> {
          # 95 % confidence interval and the number of observations behind it (n = 0: assumed).\n{}",
         m.to_toml()
     );
-    // Write beside and rename, so a failure never leaves half a model file.
-    let tmp = path.with_extension("toml.tmp");
+    // A device or a pipe (`-o /dev/null`, `-o /dev/stdout`) is written to as it is:
+    // a file renamed over it would take its place.
+    if std::fs::metadata(path).is_ok_and(|m| !m.is_file()) {
+        return std::fs::write(path, text).with_context(|| format!("writing {}", path.display()));
+    }
+    // A file is written beside and renamed, so a failure never leaves half a model file;
+    // through a symbolic link, beside the file it points to.
+    let target = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    let tmp = target.with_extension("toml.tmp");
     std::fs::write(&tmp, text).with_context(|| format!("writing {}", tmp.display()))?;
-    std::fs::rename(&tmp, path).with_context(|| format!("writing {}", path.display()))?;
+    std::fs::rename(&tmp, &target).with_context(|| format!("writing {}", path.display()))?;
     Ok(())
 }
 
