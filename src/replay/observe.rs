@@ -211,18 +211,16 @@ pub fn observe_bundle(b: &Bundle) -> Result<Observation, ReplayError> {
                 if used || format == Format::QueryMigrate {
                     let mut skips = Vec::new();
                     let samples = job_samples_of(parse(f, &mut skips)?, &b.dir, f)?;
-                    final_pass_bytes = final_pass_bytes.max(final_pass_of(&samples));
+                    let pass_bytes = final_pass_of(&samples);
+                    final_pass_bytes = final_pass_bytes.max(pass_bytes);
                     // So are its page counts around the pass: from its reply during or
                     // after the pass to the one before.
                     let fin = samples
                         .iter()
                         .rev()
                         .find(|s| s.completed || s.downtime_bytes.is_some_and(|b| b > 0));
-                    final_pass_pages = final_pass_pages.or(final_pass_pages_of(
-                        &samples,
-                        fin,
-                        final_pass_of(&samples),
-                    ));
+                    final_pass_pages =
+                        final_pass_pages.or(final_pass_pages_of(&samples, fin, pass_bytes));
                     if used {
                         series_rank = rank;
                         // Only the series used counts.
