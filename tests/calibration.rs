@@ -786,7 +786,7 @@ fn fit_writes_into_a_pipe_or_through_a_link_without_replacing_it() {
         args.extend(bundles.iter().cloned());
         args.extend(["-o".into(), out.display().to_string()]);
         let refs: Vec<&str> = args.iter().map(String::as_str).collect();
-        migbench(&refs)
+        stdout_ok(&refs)
     };
     // A pipe: read while fit writes into it.
     let fifo = dir.join("model.pipe");
@@ -799,12 +799,7 @@ fn fit_writes_into_a_pipe_or_through_a_link_without_replacing_it() {
         let fifo = fifo.clone();
         std::thread::spawn(move || std::fs::read_to_string(fifo).unwrap())
     };
-    let out = fit_to(&fifo);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    fit_to(&fifo);
     // Before the reader is waited for: a file renamed over the pipe would leave it
     // waiting for ever.
     let kind = std::fs::symlink_metadata(&fifo).unwrap().file_type();
@@ -817,12 +812,7 @@ fn fit_writes_into_a_pipe_or_through_a_link_without_replacing_it() {
     std::fs::write(&file, "").unwrap();
     let link = dir.join("link.toml");
     std::os::unix::fs::symlink(&file, &link).unwrap();
-    let out = fit_to(&link);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    fit_to(&link);
     assert!(
         std::fs::symlink_metadata(&link)
             .unwrap()
