@@ -8,6 +8,7 @@
 pub mod bundle;
 pub mod calibrate;
 pub mod lab;
+pub mod median;
 pub mod model;
 pub mod par;
 pub mod replay;

@@ -7,6 +7,7 @@ use super::model_file::{
 };
 use super::run::Run;
 use super::stats::{Estimate, mean, ols};
+use crate::median::upper_median;
 use crate::model::{simulate, switchover};
 use crate::scenario;
 
@@ -204,14 +205,6 @@ fn fit_link(done: &[&Run]) -> LinkFit {
     }
 }
 
-fn median(mut v: Vec<f64>) -> Option<f64> {
-    if v.is_empty() {
-        return None;
-    }
-    v.sort_by(f64::total_cmp);
-    Some(v[v.len() / 2])
-}
-
 /// Time beyond moving the bytes and the pause: set-up, CPU work that slows down when
 /// the host is busy (refitted against the simulation at the end, [`fit_setup`]); and
 /// the zero-page scan rate, from the job series: the fastest run of zero pages
@@ -219,7 +212,13 @@ fn median(mut v: Vec<f64>) -> Option<f64> {
 /// sending a page, so it hides inside the rate-limit windows and does not show in
 /// the total time).
 fn fit_host(done: &[&Run], efficiency: f64) -> Result<HostFit, String> {
-    let reference = median(done.iter().filter_map(|r| r.probe_mbit_s).collect()).unwrap_or(1.0);
+    let reference = upper_median(
+        &mut done
+            .iter()
+            .filter_map(|r| r.probe_mbit_s)
+            .collect::<Vec<_>>(),
+    )
+    .unwrap_or(1.0);
     let mut rows = Vec::new();
     // Throttled runs are left out: under the throttle QEMU's stream ran below
     // max-bandwidth (30.3-30.6 MiB/s at a 32 MiB/s cap), and bytes / cap would put
@@ -348,7 +347,7 @@ fn fit_fixed_cpu_extra(rows: &[Row]) -> Option<FixedCpuExtra> {
         .collect();
     let pings: Vec<f64> = rows.iter().filter_map(|r| r.ping).collect();
     let ping_ref = (use_cpu && pings.len() == rows.len() && pings.len() >= 6)
-        .then(|| median(pings.clone()))
+        .then(|| upper_median(&mut pings.clone()))
         .flatten();
     let f = fit_columns(&rows, use_cpu, &use_extra, ping_ref)?;
     if ping_ref.is_some()

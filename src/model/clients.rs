@@ -13,6 +13,7 @@
 use super::guest;
 use super::params::Clients;
 use super::qemu::CPU_THROTTLE_TIMESLICE_NS;
+use crate::median::upper_median;
 use crate::units::Nanos;
 use serde::Serialize;
 
@@ -177,10 +178,7 @@ pub fn after_switchover(
     // or beacon period apart (a retransmission just before the port forwards is lost,
     // the next comes 6 s later): the prediction is the median over them, one of those
     // places, as the pause is; a mean falls between them, where no run does.
-    reach_after_resume.sort_by(f64::total_cmp);
-    let reach_median = reach_after_resume
-        .get(reach_after_resume.len() / 2)
-        .map_or(0, |r| r.round() as Nanos);
+    let reach_median = upper_median(&mut reach_after_resume).map_or(0, |r| r.round() as Nanos);
     let how = [
         "self-announce",
         "the IOC's TCP retransmissions",

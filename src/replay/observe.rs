@@ -3,6 +3,7 @@
 
 use super::observed::{self, PingOutage, PvObserved, PvParams, StallKind};
 use crate::bundle::{Bundle, BundleError, FileEntry};
+use crate::median::upper_median;
 use crate::trace::bundle::{Parsed, camonitor_options, ping_interval_ms};
 use crate::trace::job::{self, JobStatus};
 use crate::trace::{Format, JobSample, PvSample, TraceError, UtcOffset, pv};
@@ -446,14 +447,6 @@ fn final_pass_pages_of(
     Some((normal + zero, zero))
 }
 
-fn median(mut v: Vec<f64>) -> Option<f64> {
-    if v.is_empty() {
-        return None;
-    }
-    v.sort_by(f64::total_cmp);
-    Some(v[v.len() / 2])
-}
-
 /// The fastest zero-page rate between two samples at least 50 ms apart while the job
 /// iterates, when some interval scanned 1000 zero pages or more.
 fn zero_scan_lower_bound(samples: &[JobSample]) -> Option<f64> {
@@ -508,20 +501,22 @@ fn assemble(
             final_pass_pages: final_pages.map(|p| p.0),
             final_pass_zero_pages: final_pages.map(|p| p.1),
             zero_scan_pages_s_min: zero_scan_lower_bound(&all),
-            dirty_rate_pages_s: median(
-                all.iter()
+            dirty_rate_pages_s: upper_median(
+                &mut all
+                    .iter()
                     .filter(iterating)
                     .filter_map(|s| s.dirty_rate_pages_s)
                     .filter(|&r| r > 0)
                     .map(|r| r as f64)
-                    .collect(),
+                    .collect::<Vec<_>>(),
             ),
-            bandwidth_bytes_s: median(
-                all.iter()
+            bandwidth_bytes_s: upper_median(
+                &mut all
+                    .iter()
                     .filter(iterating)
                     .filter_map(|s| s.bps_bytes_s)
                     .filter(|&b| b > 0.0)
-                    .collect(),
+                    .collect::<Vec<_>>(),
             ),
             max_throttle_pct: w.max_throttle_pct,
             start_unix_ns: w.start_unix_ns,

@@ -6,6 +6,7 @@
 //! the server-vs-client clock offset, and whether a stall looks like the IOC stopping or its
 //! clients being cut off.
 
+use crate::median::median;
 use crate::trace::job::{JobSample, JobStatus};
 use crate::trace::ping::{PingEventKind, PingLog};
 use crate::trace::pv::{PvEvent, PvSample};
@@ -408,21 +409,6 @@ pub struct PvObserved {
     pub stall_kind: StallKind,
     /// Why, in words.
     pub stall_reason: String,
-}
-
-/// Median of `v` (sorted in place); None if empty.
-fn median(v: &mut [f64]) -> Option<f64> {
-    if v.is_empty() {
-        return None;
-    }
-    v.sort_by(f64::total_cmp);
-    let n = v.len();
-    let m = v.get(n / 2).copied()?;
-    Some(if n.is_multiple_of(2) {
-        (v.get(n / 2 - 1).copied()? + m) / 2.0
-    } else {
-        m
-    })
 }
 
 /// Longest positive step between consecutive times, and all steps above `threshold_ms`.
