@@ -376,6 +376,13 @@ fn validate_and_fit_cli_report_the_figures() {
     let repeats = &v["summary"]["repeat_baseline"];
     assert!(repeats["configurations"].as_u64() >= Some(28), "{repeats}");
     assert!(repeats["model_downtime_mae_ms"].is_number(), "{repeats}");
+    // The runs themselves keep the per-run downtime target out of reach of a prediction
+    // from the recorded parameters alone: one value per configuration, chosen knowing
+    // every run, holds 88 % of them within 20 % or 20 ms (172 runs of 28 configurations).
+    let ceiling = repeats["downtime_within_ceiling"]
+        .as_f64()
+        .expect("ceiling");
+    assert!((0.8..0.95).contains(&ceiling), "{repeats}");
     // The pause parted: the runs that recorded their final pass, predicted with it.
     let split = &v["summary"]["pause_split"];
     assert!(split["runs"].as_u64() >= Some(130), "{split}");

@@ -357,13 +357,15 @@ pub fn render_validation(v: &Validation) -> String {
         format!(
             "runs of the same configuration, each against the mean of its other recordings \
              ({} runs of {} configurations): total time MAPE {:.2} %, downtime MAE {:.1} ms \
-             ({:.0} % within 20 % or 20 ms); the model on those runs: total time MAPE {:.2} %, \
+             ({:.0} % within 20 % or 20 ms; one downtime per configuration, chosen knowing \
+             every run, holds {:.0} % within); the model on those runs: total time MAPE {:.2} %, \
              downtime MAE {:.1} ms ({:.0} % within)\n",
             r.runs,
             r.configurations,
             r.total_time_mape,
             r.downtime_mae_ms,
             r.downtime_within_tolerance * 100.0,
+            r.downtime_within_ceiling * 100.0,
             r.model_total_time_mape,
             r.model_downtime_mae_ms,
             r.model_downtime_within_tolerance * 100.0
