@@ -2,9 +2,9 @@
 //! - [`median`]: the middle of a sample (the mean of the two middle values when there
 //!   is an even number), for a statistic of the sample;
 //! - [`upper_median`]: the upper of the two middle values, always one of the values,
-//!   for a prediction that must be something a run can do (a pause of one of the
-//!   simulated phases, one reconnection time) and for a reference value taken from
-//!   the runs themselves.
+//!   for a prediction that must be something a run can do (one of the reconnection
+//!   times the client model finds; `model::phase` picks its pause among the phases'
+//!   the same way) and for a reference value taken from the runs themselves.
 //!
 //! Both sort in place and return None on an empty slice.
 
