@@ -775,6 +775,39 @@ fn replay_counts_the_zero_pages_of_an_idle_final_pass() {
     );
 }
 
+/// The guest writes memory of its own: the sync that ends the first pass finds a few
+/// hundred pages newly written where nothing runs, and more pages than the working
+/// set holds where the dirtier writes all of it (the README's calibration notes).
+#[test]
+fn the_first_sync_shows_what_the_guest_writes_by_itself() {
+    let runs = runs();
+    let idle: Vec<(u64, f64)> = runs
+        .iter()
+        .filter(|r| r.writes_per_s() == 0.0)
+        .filter_map(|r| Some((r.job.first_sync_new_pages?, r.job.first_sync_after_ms?)))
+        .collect();
+    assert!(idle.len() >= 8, "{idle:?}");
+    assert!(
+        idle.iter()
+            .all(|&(p, ms)| (100..=350).contains(&p) && ms > 1000.0),
+        "{idle:?}"
+    );
+    // 40000 writes/s over 64 MiB (16384 pages) for seconds leave none of the set
+    // unwritten, and the sync finds more than the set.
+    let saturated: Vec<(&str, u64)> = runs
+        .iter()
+        .filter(|r| r.writes_per_s() >= 40_000.0 && r.file.workload.wws_mib == Some(64.0))
+        .filter_map(|r| Some((r.name.as_str(), r.job.first_sync_new_pages?)))
+        .collect();
+    assert!(saturated.len() >= 5, "{saturated:?}");
+    assert!(
+        saturated
+            .iter()
+            .all(|&(_, p)| p > 16_384 && p <= 16_384 + 350),
+        "{saturated:?}"
+    );
+}
+
 /// `fit -o` writes a file beside its target and renames it into place, so a failure
 /// leaves no half model file. A target that is not a file (`-o /dev/null`, a pipe) is
 /// written to as it is: a file renamed over it would take its place. Through a

@@ -68,6 +68,13 @@ pub struct JobObserved {
     pub final_pass_pages: Option<u64>,
     /// See `final_pass_pages`.
     pub final_pass_zero_pages: Option<u64>,
+    /// Pages the first dirty-log sync after the start found newly written, where the
+    /// job series holds samples right before and right after it with the guest
+    /// running: what the guest wrote during the first pass. With no workload, what
+    /// the guest's kernel and services write by themselves.
+    pub first_sync_new_pages: Option<u64>,
+    /// When that sync came, ms after the job started (the later of the two samples).
+    pub first_sync_after_ms: Option<f64>,
     /// Zero pages per second over the fastest interval between samples while
     /// iterating: a lower bound on the sender's zero-page scan rate.
     pub zero_scan_pages_s_min: Option<f64>,
@@ -447,6 +454,27 @@ fn final_pass_pages_of(
     Some((normal + zero, zero))
 }
 
+/// The pages newly dirty at the first sync after the start, and when the sample after
+/// it was taken (Unix ns): between two running samples where QEMU's pass count goes
+/// from 1 to 2, the pending pages grew by them less the pages sent in between.
+fn first_sync_writes_of(samples: &[JobSample], page_bytes: u64) -> Option<(u64, i64)> {
+    // QEMU's `device` state reads as active too; its samples carry the pause's bytes.
+    let running =
+        |s: &JobSample| s.status == JobStatus::Active && s.downtime_bytes.is_none_or(|b| b == 0);
+    samples.windows(2).find_map(|w| {
+        let (a, b) = (&w[0], &w[1]);
+        if !(running(a) && running(b) && a.iteration == Some(1) && b.iteration == Some(2)) {
+            return None;
+        }
+        let sent =
+            (b.normal_pages? + b.zero_pages?).checked_sub(a.normal_pages? + a.zero_pages?)?;
+        let grew = (b.memory_remaining_bytes? / page_bytes) as i64
+            - (a.memory_remaining_bytes? / page_bytes) as i64;
+        let new = u64::try_from(grew + sent as i64).ok()?;
+        Some((new, b.t_unix_ns?))
+    })
+}
+
 /// The fastest zero-page rate between two samples at least 50 ms apart while the job
 /// iterates, when some interval scanned 1000 zero pages or more.
 fn zero_scan_lower_bound(samples: &[JobSample]) -> Option<f64> {
@@ -483,6 +511,10 @@ fn assemble(
         let postcopy = all.iter().any(|s| s.status == JobStatus::Postcopy);
         let final_pass = final_pass_of(&all);
         let final_pages = final_pass_pages_of(&all, fin, final_pass);
+        let page_bytes = fin
+            .and_then(|s| Some(s.normal_bytes? / s.normal_pages.filter(|&n| n > 0)?))
+            .unwrap_or(4096);
+        let first_sync = first_sync_writes_of(&all, page_bytes);
         JobObserved {
             outcome: format!("{:?}", w.outcome).to_lowercase(),
             converged: w.outcome == JobStatus::Completed && !postcopy,
@@ -500,6 +532,9 @@ fn assemble(
             final_pass_bytes: final_pass,
             final_pass_pages: final_pages.map(|p| p.0),
             final_pass_zero_pages: final_pages.map(|p| p.1),
+            first_sync_new_pages: first_sync.map(|f| f.0),
+            first_sync_after_ms: first_sync
+                .and_then(|f| Some((f.1 - w.start_unix_ns?) as f64 / 1e6).filter(|ms| *ms >= 0.0)),
             zero_scan_pages_s_min: zero_scan_lower_bound(&all),
             dirty_rate_pages_s: upper_median(
                 &mut all
@@ -641,5 +676,25 @@ mod tests {
         );
         // Nor without the pass's bytes.
         assert_eq!(final_pass_pages_of(&all, fin, None), None);
+    }
+
+    #[test]
+    fn the_first_sync_finds_what_was_written_less_what_was_sent() {
+        // Before the sync 2000 pages are pending; 500 pages go out (400 with data,
+        // 100 zero) and the sync adds what the guest wrote: 1500 + 240 pending after.
+        let before = r#"4.0 {"return": {"status": "active", "ram": {"remaining": 8192000, "normal": 30000, "duplicate": 90000, "dirty-sync-count": 1}}}"#;
+        let after = r#"4.1 {"return": {"status": "active", "ram": {"remaining": 7127040, "normal": 30400, "duplicate": 90100, "dirty-sync-count": 2}}}"#;
+        let s = samples(&format!("{before}\n{after}\n"));
+        assert_eq!(first_sync_writes_of(&s, 4096), Some((240, 4_100_000_000)));
+        // A sync that is the stop (the second sample paused) or a later one: nothing.
+        let device = after.replace("active", "device").replace(
+            "\"dirty-sync-count\"",
+            "\"downtime-bytes\": 4100000, \"dirty-sync-count\"",
+        );
+        let s = samples(&format!("{before}\n{device}\n"));
+        assert_eq!(first_sync_writes_of(&s, 4096), None);
+        let later = after.replace("\"dirty-sync-count\": 2", "\"dirty-sync-count\": 3");
+        let s = samples(&format!("{before}\n{later}\n"));
+        assert_eq!(first_sync_writes_of(&s, 4096), None);
     }
 }

@@ -42,6 +42,14 @@ pub fn render(r: &Replay) -> String {
                 b as f64 / MIB as f64
             ));
         }
+        if let (Some(p), Some(t)) = (j.first_sync_new_pages, j.first_sync_after_ms) {
+            s.push_str(&format!(
+                "  first pass ended {:.2} s into the job; the guest wrote {p} pages ({:.2} MiB at 4 KiB) \
+                 during it\n",
+                t / 1e3,
+                p as f64 * 4096.0 / MIB as f64
+            ));
+        }
     } else {
         s.push_str("  migration  no job statistics recorded\n");
     }
