@@ -345,9 +345,9 @@ fn fit_fixed_cpu_extra(rows: &[Row]) -> Option<FixedCpuExtra> {
             with >= 2 && varies
         })
         .collect();
-    let pings: Vec<f64> = rows.iter().filter_map(|r| r.ping).collect();
+    let mut pings: Vec<f64> = rows.iter().filter_map(|r| r.ping).collect();
     let ping_ref = (use_cpu && pings.len() == rows.len() && pings.len() >= 6)
-        .then(|| upper_median(&mut pings.clone()))
+        .then(|| upper_median(&mut pings))
         .flatten();
     let f = fit_columns(&rows, use_cpu, &use_extra, ping_ref)?;
     if ping_ref.is_some()

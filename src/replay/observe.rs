@@ -436,13 +436,11 @@ fn final_pass_pages_of(
     final_bytes: Option<u64>,
 ) -> Option<(u64, u64)> {
     let (fin, final_bytes) = (fin?, final_bytes?);
-    // The last sample of pre-copy: none of the pass sent yet (QEMU's `device` state,
-    // while the pass goes out, reads as active too).
-    let last = samples.iter().rev().find(|s| {
-        s.status == JobStatus::Active
-            && s.memory_processed_bytes.is_some()
-            && s.downtime_bytes.is_none_or(|b| b == 0)
-    })?;
+    // The last sample of pre-copy: none of the pass sent yet.
+    let last = samples
+        .iter()
+        .rev()
+        .find(|s| in_precopy(s) && s.memory_processed_bytes.is_some())?;
     let sent = fin
         .memory_processed_bytes?
         .checked_sub(last.memory_processed_bytes?)?;
@@ -454,16 +452,19 @@ fn final_pass_pages_of(
     Some((normal + zero, zero))
 }
 
+/// Whether `s` was taken in pre-copy, the guest running: QEMU's `device` state, while
+/// the final pass goes out, reads as active too, but its samples carry the pause's bytes.
+fn in_precopy(s: &JobSample) -> bool {
+    s.status == JobStatus::Active && s.downtime_bytes.is_none_or(|b| b == 0)
+}
+
 /// The pages newly dirty at the first sync after the start, and when the sample after
 /// it was taken (Unix ns): between two running samples where QEMU's pass count goes
 /// from 1 to 2, the pending pages grew by them less the pages sent in between.
 fn first_sync_writes_of(samples: &[JobSample], page_bytes: u64) -> Option<(u64, i64)> {
-    // QEMU's `device` state reads as active too; its samples carry the pause's bytes.
-    let running =
-        |s: &JobSample| s.status == JobStatus::Active && s.downtime_bytes.is_none_or(|b| b == 0);
     samples.windows(2).find_map(|w| {
         let (a, b) = (&w[0], &w[1]);
-        if !(running(a) && running(b) && a.iteration == Some(1) && b.iteration == Some(2)) {
+        if !(in_precopy(a) && in_precopy(b) && a.iteration == Some(1) && b.iteration == Some(2)) {
             return None;
         }
         let sent =
