@@ -23,6 +23,8 @@ E2E_BUDGET=${E2E_BUDGET:-540}
 export LAB=${E2E_LAB:-$(mktemp -d /tmp/migbench-e2e-lab.XXXXXX)}
 export LAB_NS_PREFIX=${E2E_NS_PREFIX:-mbe$$-}
 export LAB_STORAGE=${E2E_STORAGE:-nfs} LAB_GUEST_MIB=256
+# libvirt logs each step of a migration and the monitor traffic (shown if a check fails)
+export LAB_LIBVIRT_LOG_FILTERS=${LAB_LIBVIRT_LOG_FILTERS:-1:qemu.qemu_migration 1:qemu.qemu_process 1:qemu.qemu_monitor}
 case $LAB_STORAGE in none|nfs) ;; *) die "E2E_STORAGE must be nfs or none" ;; esac
 # again, so that the names and URIs derived from LAB and LAB_NS_PREFIX are this lab's
 . "$LAB_DIR/lib.sh"
@@ -35,9 +37,32 @@ mkdir -p "$OUT"
 passed=0 failed=0
 pass() { passed=$((passed + 1)); echo "e2e: PASS $*"; }
 fail() { failed=$((failed + 1)); echo "e2e: FAIL $*"; }
+# What the lab's daemons said, for a failed run: read before the teardown removes $LAB.
+diagnose() {
+    local h f d
+    echo "e2e: diagnostics (the lab's own logs, last lines)"
+    for d in ${b1:-} ${b2:-}; do
+        # record.log: what the tools wrote besides the timestamped lines shown above
+        [ -f "$d/record.log" ] && grep -Ev '^[0-9]{4}-[0-9]{2}-[0-9]{2}T' "$d/record.log" | tail -n 40 \
+            | sed "s|^|  $(basename "$d")/record.log: |"
+    done
+    for h in hA hB; do
+        for f in "$LAB/$h/log/libvirtd.log" "$LAB/$h/log/qemu/$LAB_DOMAIN.log"; do
+            [ -f "$f" ] && tail -n 60 "$f" | sed "s|^|  $h/${f##*/}: |"
+        done
+    done
+    for f in "$LAB/st/ganesha.log" "$LAB/nr/relay.log"; do
+        [ -f "$f" ] && tail -n 20 "$f" | sed "s|^|  ${f#"$LAB"/}: |"
+    done
+    # the lab's processes, and where in the kernel each one waits
+    for ns in "$NS_A" "$NS_B" "$NS_ST" "$NS_NR"; do
+        ns_exists "$ns" && ip netns pids "$ns" 2>/dev/null
+    done | xargs -r ps -o pid=,stat=,wchan:24=,etime=,args= -p 2>/dev/null | cut -c1-200 | sed 's/^/  ps: /'
+}
 cleanup() {
     trap - EXIT INT TERM
     [ -z "${WATCHDOG:-}" ] || kill "$WATCHDOG" 2>/dev/null || true
+    [ "$failed" = 0 ] || diagnose || true
     echo "e2e: tearing the lab down"
     timeout 120 "$LAB_DIR/down.sh" || echo "e2e: down.sh failed"
     for ns in sw hA hB cl st nr; do

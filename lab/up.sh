@@ -125,7 +125,15 @@ for h in hA hB; do
     cp -a /etc/libvirt/. "$d/etc/"
     cp -a /var/lib/libvirt/. "$d/lib/" 2>/dev/null || true
     rm -f "$d/etc/qemu/networks/autostart/"* "$d/etc/qemu/"*.xml 2>/dev/null || true
-    sed "s/@HOST_UUID@/$(cat /proc/sys/kernel/random/uuid)/" "$LAB_DIR/templates/libvirtd.conf.add" >> "$d/etc/libvirtd.conf"
+    # libvirt logs warnings and errors; with LAB_LIBVIRT_LOG_FILTERS (e.g. "1:qemu.qemu_migration")
+    # also what those filters let through (lab/e2e.sh asks, to show where a job hung)
+    if [ -n "${LAB_LIBVIRT_LOG_FILTERS:-}" ]; then
+        sed -e "s/@HOST_UUID@/$(cat /proc/sys/kernel/random/uuid)/" -e 's/^log_outputs = "3:/log_outputs = "1:/' \
+            "$LAB_DIR/templates/libvirtd.conf.add"
+        printf 'log_level = 3\nlog_filters = "%s"\n' "$LAB_LIBVIRT_LOG_FILTERS"
+    else
+        sed "s/@HOST_UUID@/$(cat /proc/sys/kernel/random/uuid)/" "$LAB_DIR/templates/libvirtd.conf.add"
+    fi >> "$d/etc/libvirtd.conf"
     sed "s/@HOST_IP@/$(host_ip "$h")/" "$LAB_DIR/templates/qemu.conf.add" >> "$d/etc/qemu.conf"
     ip netns exec "$(host_ns "$h")" unshare -m --propagation private sh -c '
         d=$1
