@@ -75,6 +75,9 @@ pub struct JobObserved {
     pub first_sync_new_pages: Option<u64>,
     /// When that sync came, ms after the job started (the later of the two samples).
     pub first_sync_after_ms: Option<f64>,
+    /// The guest's page size the job statistics give (bytes of page data per normal
+    /// page sent, to the nearest power of two).
+    pub page_size_bytes: Option<u64>,
     /// Zero pages per second over the fastest interval between samples while
     /// iterating: a lower bound on the sender's zero-page scan rate.
     pub zero_scan_pages_s_min: Option<f64>,
@@ -476,6 +479,17 @@ fn first_sync_writes_of(samples: &[JobSample], page_bytes: u64) -> Option<(u64, 
     })
 }
 
+/// The guest's page size: bytes of page data per normal page, taken where the most
+/// normal pages were counted (some tools round the bytes) and set to the nearest power
+/// of two.
+fn page_size_of<'a>(samples: impl Iterator<Item = &'a JobSample>) -> Option<u64> {
+    let (bytes, pages) = samples
+        .filter_map(|s| Some((s.normal_bytes?, s.normal_pages.filter(|&n| n > 0)?)))
+        .max_by_key(|&(_, pages)| pages)?;
+    let ratio = bytes as f64 / pages as f64;
+    (ratio >= 1.0).then(|| 1u64 << (ratio.log2().round() as u32).min(30))
+}
+
 /// The fastest zero-page rate between two samples at least 50 ms apart while the job
 /// iterates, when some interval scanned 1000 zero pages or more.
 fn zero_scan_lower_bound(samples: &[JobSample]) -> Option<f64> {
@@ -512,10 +526,8 @@ fn assemble(
         let postcopy = all.iter().any(|s| s.status == JobStatus::Postcopy);
         let final_pass = final_pass_of(&all);
         let final_pages = final_pass_pages_of(&all, fin, final_pass);
-        let page_bytes = fin
-            .and_then(|s| Some(s.normal_bytes? / s.normal_pages.filter(|&n| n > 0)?))
-            .unwrap_or(4096);
-        let first_sync = first_sync_writes_of(&all, page_bytes);
+        let page_size = page_size_of(fin.into_iter().chain(&all));
+        let first_sync = first_sync_writes_of(&all, page_size.unwrap_or(4096));
         JobObserved {
             outcome: format!("{:?}", w.outcome).to_lowercase(),
             converged: w.outcome == JobStatus::Completed && !postcopy,
@@ -536,6 +548,7 @@ fn assemble(
             first_sync_new_pages: first_sync.map(|f| f.0),
             first_sync_after_ms: first_sync
                 .and_then(|f| Some((f.1 - w.start_unix_ns?) as f64 / 1e6).filter(|ms| *ms >= 0.0)),
+            page_size_bytes: page_size,
             zero_scan_pages_s_min: zero_scan_lower_bound(&all),
             dirty_rate_pages_s: upper_median(
                 &mut all
@@ -697,5 +710,21 @@ mod tests {
         let later = after.replace("\"dirty-sync-count\": 2", "\"dirty-sync-count\": 3");
         let s = samples(&format!("{before}\n{later}\n"));
         assert_eq!(first_sync_writes_of(&s, 4096), None);
+    }
+
+    #[test]
+    fn the_page_size_comes_from_the_sample_with_the_most_pages() {
+        // libvirt rounds the bytes: 1001 pages of 4 KiB show as 4 MB (4000 B a page);
+        // the later sample, more pages, still rounds to 4 KiB.
+        let early = r#"1.0 {"return": {"status": "active", "ram": {"normal": 1001, "normal-bytes": 4000000}}}"#;
+        let late = r#"2.0 {"return": {"status": "active", "ram": {"normal": 30001, "normal-bytes": 122880000}}}"#;
+        let s = samples(&format!("{early}\n{late}\n"));
+        assert_eq!(page_size_of(s.iter()), Some(4096));
+        let huge = late.replace("122880000", "1966145536");
+        assert_eq!(page_size_of(samples(&huge).iter()), Some(65536));
+        // No normal page counted: no size.
+        let none =
+            r#"1.0 {"return": {"status": "active", "ram": {"normal": 0, "normal-bytes": 0}}}"#;
+        assert_eq!(page_size_of(samples(none).iter()), None);
     }
 }

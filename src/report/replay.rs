@@ -43,11 +43,16 @@ pub fn render(r: &Replay) -> String {
             ));
         }
         if let (Some(p), Some(t)) = (j.first_sync_new_pages, j.first_sync_after_ms) {
+            let size = j.page_size_bytes.map_or(String::new(), |b| {
+                format!(
+                    " ({:.2} MiB at {} KiB)",
+                    (p * b) as f64 / MIB as f64,
+                    b / 1024
+                )
+            });
             s.push_str(&format!(
-                "  first pass ended {:.2} s into the job; the guest wrote {p} pages ({:.2} MiB at 4 KiB) \
-                 during it\n",
+                "  first pass ended {:.2} s into the job; the guest wrote {p} pages{size} during it\n",
                 t / 1e3,
-                p as f64 * 4096.0 / MIB as f64
             ));
         }
     } else {
