@@ -34,30 +34,35 @@ made_out=no
 if [ -z "$OUT" ]; then OUT=$(mktemp -d /tmp/migbench-e2e-bundles.XXXXXX); made_out=yes; fi
 mkdir -p "$OUT"
 
-passed=0 failed=0
+passed=0 failed=0 failures=
 pass() { passed=$((passed + 1)); echo "e2e: PASS $*"; }
-fail() { failed=$((failed + 1)); echo "e2e: FAIL $*"; }
+fail() { failed=$((failed + 1)); failures="$failures
+  $*"; echo "e2e: FAIL $*"; }
 # What the lab's daemons said, for a failed run: read before the teardown removes $LAB.
+# Kept short (CI shows the end of the output): the tools' own lines of each record.log,
+# libvirt's last log lines, QEMU's log without its command line, the NFS server's and
+# the relay's last lines, and the state and kernel wait channel of the lab's processes.
 diagnose() {
     local h f d
     echo "e2e: diagnostics (the lab's own logs, last lines)"
     for d in ${b1:-} ${b2:-}; do
-        # record.log: what the tools wrote besides the timestamped lines shown above
-        [ -f "$d/record.log" ] && grep -Ev '^[0-9]{4}-[0-9]{2}-[0-9]{2}T' "$d/record.log" | tail -n 40 \
-            | sed "s|^|  $(basename "$d")/record.log: |"
+        # up to its summary, which the run printed already
+        [ -f "$d/record.log" ] && awk '/^== /{exit} {print}' "$d/record.log" \
+            | grep -Ev '^[0-9]{4}-[0-9]{2}-[0-9]{2}T|^nfs-ping direct: |^$' \
+            | tail -n 20 | cut -c1-240 | sed "s|^|  $(basename "$d")/record.log: |"
     done
     for h in hA hB; do
-        for f in "$LAB/$h/log/libvirtd.log" "$LAB/$h/log/qemu/$LAB_DOMAIN.log"; do
-            [ -f "$f" ] && tail -n 60 "$f" | sed "s|^|  $h/${f##*/}: |"
-        done
+        f=$LAB/$h/log/libvirtd.log
+        [ -f "$f" ] && grep -E '^[0-9]{4}-[0-9]{2}-[0-9]{2} ' "$f" | tail -n 30 | cut -c1-240 | sed "s|^|  $h/libvirtd.log: |"
+        f=$LAB/$h/log/qemu/$LAB_DOMAIN.log
+        [ -f "$f" ] && grep -Ev '^-|^[A-Z_]+=| \\$' "$f" | tail -n 12 | cut -c1-240 | sed "s|^|  $h/$LAB_DOMAIN.log: |"
     done
     for f in "$LAB/st/ganesha.log" "$LAB/nr/relay.log"; do
-        [ -f "$f" ] && tail -n 20 "$f" | sed "s|^|  ${f#"$LAB"/}: |"
+        [ -f "$f" ] && tail -n 8 "$f" | cut -c1-240 | sed "s|^|  ${f#"$LAB"/}: |"
     done
-    # the lab's processes, and where in the kernel each one waits
     for ns in "$NS_A" "$NS_B" "$NS_ST" "$NS_NR"; do
         ns_exists "$ns" && ip netns pids "$ns" 2>/dev/null
-    done | xargs -r ps -o pid=,stat=,wchan:24=,etime=,args= -p 2>/dev/null | cut -c1-200 | sed 's/^/  ps: /'
+    done | xargs -r ps -o pid=,stat=,wchan:24=,etime=,args= -p 2>/dev/null | cut -c1-160 | sed 's/^/  ps: /'
 }
 cleanup() {
     trap - EXIT INT TERM
@@ -69,6 +74,7 @@ cleanup() {
         if [ -e "/run/netns/$LAB_NS_PREFIX$ns" ]; then fail "namespace $LAB_NS_PREFIX$ns left behind"; fi
     done
     if [ "$made_out" = yes ] && [ "${E2E_KEEP:-0}" != 1 ]; then rm -rf "$OUT"; else echo "e2e: bundles in $OUT"; fi
+    [ "$failed" = 0 ] || echo "e2e: failed:$failures"
     echo "e2e: $passed passed, $failed failed"
     [ "$failed" = 0 ] && [ "$passed" -gt 0 ]
 }
