@@ -63,6 +63,12 @@ diagnose() {
     for ns in "$NS_A" "$NS_B" "$NS_ST" "$NS_NR"; do
         ns_exists "$ns" && ip netns pids "$ns" 2>/dev/null
     done | xargs -r ps -o pid=,stat=,wchan:24=,etime=,args= -p 2>/dev/null | cut -c1-160 | sed 's/^/  ps: /'
+    # QEMU's NFS and migration sockets: SYN-SENT means the path is broken, ESTAB with
+    # bytes queued that the peer does not answer
+    for h in hA hB; do
+        ns_exists "$(host_ns "$h")" && ip netns exec "$(host_ns "$h")" ss -Htnp 2>/dev/null \
+            | grep -E 'qemu|libvirtd' | cut -c1-160 | sed "s|^|  $h ss: |"
+    done
 }
 cleanup() {
     trap - EXIT INT TERM
