@@ -235,6 +235,7 @@ fn a_calibrated_prediction_follows_the_host_load_the_scenario_states() {
         at_reference
     );
     let busy = total(&format!("probe_mbit_s = {}\n", reference / 2.0));
+    std::fs::remove_dir_all(&dir).unwrap();
     assert!(busy > at_reference + 100.0, "{busy} vs {at_reference} ms");
     assert!(
         bad(
