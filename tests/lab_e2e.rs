@@ -63,6 +63,23 @@ fn converging_then_non_converging() {
         "completed stats missing"
     );
     assert!(jobs.contains("\"downtime\":"));
+    // the host right before the call: its load (which fit's breakdown reads) and its
+    // boot, this machine's
+    let lab_t = b.manifest.lab.as_ref().expect("[lab]");
+    let load = lab_t["load_avg"].as_float().expect("[lab] load_avg");
+    assert!((0.0..1000.0).contains(&load), "load_avg {load}");
+    assert_eq!(
+        lab_t.get("host_boot_id").and_then(|v| v.as_str()),
+        std::fs::read_to_string("/proc/sys/kernel/random/boot_id")
+            .ok()
+            .as_deref()
+            .map(str::trim)
+    );
+    assert!(
+        lab_t
+            .get("host_free_2mib_blocks")
+            .is_some_and(|v| v.is_integer())
+    );
     let to = lab.guest_host();
     assert_ne!(from, to, "the guest did not move");
     replay_or_load(&dir);

@@ -13,6 +13,7 @@
 
 pub mod bundle_writer;
 pub mod clock;
+pub mod host;
 pub mod jobstats;
 #[cfg(feature = "lab")]
 pub mod migrate;

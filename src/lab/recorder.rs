@@ -10,6 +10,7 @@
 
 use super::LabError;
 use super::bundle_writer::{Outcome, RunMeta, file};
+use super::host::HostState;
 use super::jobstats::{JobPoller, JobSample, get_job_stats};
 use super::migrate::{self, MigrationSpec};
 use super::ping::{self, PingRecorder};
@@ -488,6 +489,10 @@ pub async fn record_run(
         });
         let spec = cfg.spec.clone();
         let (mdom, mdconn) = (dom.clone(), dconn.clone());
+        // the host right before the call: its load is a term of `fit`'s breakdown
+        let host = HostState::read();
+        log.say(&host.summary());
+        host.insert_into(&mut meta.lab);
         log.say(&format!(
             "migrate: {}",
             meta.lab["migrate_call"].as_str().unwrap_or("")
