@@ -102,6 +102,8 @@ check_bundle() {
     grep -q '^complete = true$' "$d/trace.toml" || { echo "  $d: not complete"; ok=no; }
     grep -q "^outcome = \"$want\"\$" "$d/trace.toml" || { echo "  $d: outcome is not $want: $(grep '^outcome' "$d/trace.toml")"; ok=no; }
     grep -q "^accel = \"$accel\"\$" "$d/trace.toml" || { echo "  $d: accel missing"; ok=no; }
+    grep -q "^host_boot_id = \"$(cat /proc/sys/kernel/random/boot_id)\"\$" "$d/trace.toml" || { echo "  $d: [lab] host_boot_id missing"; ok=no; }
+    grep -Eq '^host_free_2mib_blocks = [0-9]+$' "$d/trace.toml" || { echo "  $d: [lab] host_free_2mib_blocks missing"; ok=no; }
     grep -Eq '^[0-9]+ packets transmitted, [0-9]+ received' "$d/ping.log" || { echo "  $d: ping.log has no footer"; ok=no; }
     [ "$(grep -c 'bytes from' "$d/ping.log")" -gt 50 ] || { echo "  $d: too few ping replies"; ok=no; }
     [ "$(grep -c '^rootHost:calcExample ' "$d/camonitor.log")" -ge 5 ] || { echo "  $d: too few camonitor updates"; ok=no; }

@@ -313,6 +313,18 @@ virsh -c "$SRC_URI" migrate-setmaxdowntime "$LAB_DOMAIN" "$DT" >>"$RLOG"
 RECORDED_AT=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 LOAD_AVG=$(cut -d' ' -f1-3 /proc/loadavg)
 rlog "load average $LOAD_AVG"
+# the host's kernel, boot and free memory (as src/lab/host.rs reads them): which boot
+# of the machine a run was recorded in, and what may differ between boots
+HOST_KERNEL=$(cat /proc/sys/kernel/osrelease 2>/dev/null || true)
+HOST_BOOT_ID=$(cat /proc/sys/kernel/random/boot_id 2>/dev/null || true)
+HOST_UPTIME_S=$(awk '{printf "%.0f", $1}' /proc/uptime 2>/dev/null || true)
+HOST_THP=$(sed -n 's/.*\[\([a-z]*\)\].*/\1/p' /sys/kernel/mm/transparent_hugepage/enabled 2>/dev/null || true)
+HOST_MEM_AVAILABLE_MIB=$(awk '$1 == "MemAvailable:" && $3 == "kB" {print int($2 / 1024)}' /proc/meminfo 2>/dev/null || true)
+# free blocks of order 9 and up (2 MiB of 4 KiB pages), counted in 2 MiB
+HOST_FREE_2MIB_BLOCKS=$(awk '{for (i = 1; i <= NF; i++) if ($i == "zone") break
+    for (j = i + 2; j <= NF; j++) { o = j - i - 2; if (o >= 9) t += $j * 2 ^ (o - 9) }} END {if (NR) printf "%d", t}' \
+    /proc/buddyinfo 2>/dev/null || true)
+rlog "host: kernel ${HOST_KERNEL:-?}, up ${HOST_UPTIME_S:-?} s, THP ${HOST_THP:-?}, ${HOST_MEM_AVAILABLE_MIB:-?} MiB available, ${HOST_FREE_2MIB_BLOCKS:-?} free 2 MiB blocks"
 
 # --- commands (exactly as run) ------------------------------------------------------
 CA_ENV="TZ=UTC EPICS_CA_AUTO_ADDR_LIST=NO EPICS_CA_ADDR_LIST=$IP_GUEST"
@@ -492,6 +504,12 @@ write_manifest() {
         echo "job_poll_via = \"$JOB_POLL_VIA\""
         echo "guest_boot = \"$( [ $REUSE = yes ] && echo "reused: it ran before this run, maybe migrated" || echo "booted on the source for this run")\""
         echo "load_avg_1_5_15_min = $(tq "$LOAD_AVG")"
+        [ -z "$HOST_KERNEL" ] || echo "host_kernel = $(tq "$HOST_KERNEL")"
+        [ -z "$HOST_BOOT_ID" ] || echo "host_boot_id = $(tq "$HOST_BOOT_ID")"
+        [ -z "$HOST_UPTIME_S" ] || echo "host_uptime_s = $HOST_UPTIME_S"
+        [ -z "$HOST_THP" ] || echo "host_thp = $(tq "$HOST_THP")"
+        [ -z "$HOST_MEM_AVAILABLE_MIB" ] || echo "host_mem_available_mib = $HOST_MEM_AVAILABLE_MIB"
+        [ -z "$HOST_FREE_2MIB_BLOCKS" ] || echo "host_free_2mib_blocks = $HOST_FREE_2MIB_BLOCKS"
         if [ "$STORAGE" = nfs ]; then
             [ -z "$NFS_RTT_MS" ] || echo "nfs_rtt_measured_ms = $NFS_RTT_MS"
             [ -z "$NFS_RTT_MIN_MS" ] || echo "nfs_rtt_measured_min_ms = $NFS_RTT_MIN_MS"
