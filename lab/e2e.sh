@@ -68,6 +68,9 @@ diagnose() {
     for h in hA hB; do
         ns_exists "$(host_ns "$h")" && ip netns exec "$(host_ns "$h")" ss -Htnp 2>/dev/null \
             | grep -E 'qemu|libvirtd' | cut -c1-160 | sed "s|^|  $h ss: |"
+        # the host's link addresses and what it knows of its neighbours' (ARP)
+        ns_exists "$(host_ns "$h")" && { ip -n "$(host_ns "$h")" -br link show type bridge
+            ip -n "$(host_ns "$h")" neigh show; } 2>/dev/null | sed "s|^|  $h net: |"
     done
 }
 cleanup() {
@@ -201,4 +204,13 @@ where=$(domain_where)
 if [ -n "$(for ns in "$NS_A" "$NS_B"; do ip netns pids "$ns"; done | xargs -r ps -o comm= -p | grep -x netserver)" ]; then
     fail "a netserver was left running"
 fi
+# the guest's tap joined each host's bridge: the bridges keep the addresses up.sh set
+# (their uplinks' are higher than the tap's, so a bridge that followed its ports
+# would have taken the tap's, and the hosts would not reach each other)
+macs_ok=yes
+for h in hA hB; do
+    m=$(ip -n "$(host_ns "$h")" -br link show br0 | awk '{print $3}')
+    [ "$m" = "$(bridge_mac "$(host_ip "$h")")" ] || { echo "  $h br0 has $m"; macs_ok=no; }
+done
+[ "$macs_ok" = yes ] && pass "host bridges keep their own addresses" || fail "a host bridge changed its address"
 echo "e2e: recordings done in $(( $(date +%s) - t0 )) s"

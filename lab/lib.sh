@@ -38,6 +38,10 @@ NFS_MNT_PORT=20048
 NFS_EXPORT=$LAB/st/export
 GUEST_CTL_PORT=7000
 
+# A host bridge's address: locally administered, from its IP (192.0.2.1 ->
+# 02:00:c0:00:02:01), below any guest tap's fe:.. address.
+bridge_mac() { printf '02:00:%02x:%02x:%02x:%02x\n' $(echo "$1" | tr . ' '); }
+
 URI_A="qemu+unix:///system?socket=$LAB/hA/run/libvirt-sock"
 URI_B="qemu+unix:///system?socket=$LAB/hB/run/libvirt-sock"
 
