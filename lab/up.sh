@@ -95,7 +95,7 @@ ip -n "$NS_SW" link set br0 up
 attach() { ns=$1 port=$2 ip=$3 bridged=$4  # (top-level helper; clobbers these names)
     # A host's uplink gets a fixed address above the guest tap's (see below): were
     # the bridge's own address not set, every lab would lose the hosts' link at the
-    # first migration, not 1 in 100.
+    # first migration, not 1 in 50.
     if [ "$bridged" = yes ]; then
         ip link add "$port" netns "$NS_SW" type veth peer name eth0 netns "$ns" \
             address "$(bridge_mac "$ip" | sed 's/^02:00:/fe:ff:/')"
@@ -107,7 +107,7 @@ attach() { ns=$1 port=$2 ip=$3 bridged=$4  # (top-level helper; clobbers these n
     if [ "$bridged" = yes ]; then
         # The bridge's own address, set: one left unset follows its lowest port, and
         # the guest's tap (fe:54:00:c0:02:0a, libvirt's fe: form of the guest's MAC) is
-        # lower than a random uplink MAC that starts fe:55..fe:ff (about 1 lab in 100).
+        # lower than a random uplink MAC that starts fe:55..fe:ff (about 1 uplink in 100).
         # The host's address would then change to the tap's when the guest arrives,
         # which the other host also has as a local port: it stops reaching this one.
         ip -n "$ns" link add br0 address "$(bridge_mac "$ip")" type bridge stp_state 0
