@@ -96,7 +96,10 @@ impl HostState {
         };
         put("host_kernel", self.kernel.clone().map(Into::into));
         put("host_boot_id", self.boot_id.clone().map(Into::into));
-        put("host_uptime_s", self.uptime_s.map(|u| u.round().into()));
+        put(
+            "host_uptime_s",
+            self.uptime_s.map(|u| (u.round() as i64).into()),
+        );
         put("host_thp", self.thp_mode.clone().map(Into::into));
         put(
             "host_mem_available_mib",
@@ -219,6 +222,8 @@ Node 0, zone   Normal  26731  17187   7419   3401   1002    277     93     47   
         ] {
             assert!(lab.contains_key(k), "{k} missing: {lab:?}");
         }
+        // whole seconds, an integer as lab/record.sh writes it
+        assert!(lab["host_uptime_s"].is_integer(), "{lab:?}");
         assert!(
             h.summary().starts_with("host: load average "),
             "{}",
