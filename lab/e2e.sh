@@ -43,7 +43,7 @@ fail() { failed=$((failed + 1)); failures="$failures
 # libvirt's last log lines, QEMU's log without its command line, the NFS server's and
 # the relay's last lines, and the state and kernel wait channel of the lab's processes.
 diagnose() {
-    local h f d
+    local h f d ns
     echo "e2e: diagnostics (the lab's own logs, last lines)"
     for d in ${b1:-} ${b2:-}; do
         # up to its summary, which the run printed already
@@ -66,11 +66,13 @@ diagnose() {
     # QEMU's NFS and migration sockets: SYN-SENT means the path is broken, ESTAB with
     # bytes queued that the peer does not answer
     for h in hA hB; do
-        ns_exists "$(host_ns "$h")" && ip netns exec "$(host_ns "$h")" ss -Htnp 2>/dev/null \
+        ns=$(host_ns "$h")
+        ns_exists "$ns" || continue
+        ip netns exec "$ns" ss -Htnp 2>/dev/null \
             | grep -E 'qemu|libvirtd' | cut -c1-160 | sed "s|^|  $h ss: |"
         # the host's link addresses and what it knows of its neighbours' (ARP)
-        ns_exists "$(host_ns "$h")" && { ip -n "$(host_ns "$h")" -br link show type bridge
-            ip -n "$(host_ns "$h")" neigh show; } 2>/dev/null | sed "s|^|  $h net: |"
+        { ip -n "$ns" -br link show type bridge; ip -n "$ns" neigh show; } 2>/dev/null \
+            | sed "s|^|  $h net: |"
     done
 }
 cleanup() {

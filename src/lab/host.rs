@@ -63,14 +63,18 @@ impl HostState {
         self.load_avg_1_5_15_min.map(|l| l[0])
     }
 
+    /// The three load averages as `/proc/loadavg` lists them (`0.48 1.29 1.69`).
+    fn load_avg_text(&self) -> Option<String> {
+        self.load_avg_1_5_15_min
+            .map(|l| format!("{} {} {}", l[0], l[1], l[2]))
+    }
+
     /// One line for the record log.
     pub fn summary(&self) -> String {
         let opt = |v: Option<String>| v.unwrap_or_else(|| "?".into());
         format!(
             "host: load average {}, kernel {}, up {} s, THP {}, {} MiB available, {} free 2 MiB blocks",
-            opt(self
-                .load_avg_1_5_15_min
-                .map(|l| format!("{} {} {}", l[0], l[1], l[2]))),
+            opt(self.load_avg_text()),
             opt(self.kernel.clone()),
             opt(self.uptime_s.map(|u| format!("{u:.0}"))),
             opt(self.thp_mode.clone()),
@@ -82,18 +86,13 @@ impl HostState {
     /// Adds what was read to a manifest's `[lab]` table, under the keys
     /// lab/record.sh writes too.
     pub fn insert_into(&self, lab: &mut toml::Table) {
-        if let Some(l) = self.load_avg_1_5_15_min {
-            lab.insert("load_avg".into(), l[0].into());
-            lab.insert(
-                "load_avg_1_5_15_min".into(),
-                format!("{} {} {}", l[0], l[1], l[2]).into(),
-            );
-        }
         let mut put = |k: &str, v: Option<toml::Value>| {
             if let Some(v) = v {
                 lab.insert(k.into(), v);
             }
         };
+        put("load_avg", self.load_avg_1_min().map(Into::into));
+        put("load_avg_1_5_15_min", self.load_avg_text().map(Into::into));
         put("host_kernel", self.kernel.clone().map(Into::into));
         put("host_boot_id", self.boot_id.clone().map(Into::into));
         put(
