@@ -200,6 +200,16 @@ XML
 LAB_QMP_SOCKET=/var/lib/libvirt/qemu/migbench-qmp.sock
 qmp_socket() { echo "$LAB/$1/lib/qemu/migbench-qmp.sock"; }
 
+# How much of the guest QEMU's memory on host H the kernel holds, in MiB, as
+# "<resident> <in transparent huge pages>" from its smaps_rollup (empty when it does
+# not run there). libvirtd, and so its QEMU, sees $LAB/H/run as /run/libvirt, where it
+# keeps qemu/<domain>.pid.
+qemu_mem_mib() {
+    _qm_pid=$(cat "$LAB/$1/run/qemu/$LAB_DOMAIN.pid" 2>/dev/null) || return 0
+    awk '$1 == "Rss:" {r = $2} $1 == "AnonHugePages:" {h = $2}
+        END {if (r != "") printf "%d %d", r / 1024, h / 1024}' "/proc/$_qm_pid/smaps_rollup" 2>/dev/null || true
+}
+
 # Is the guest reachable (one ping from the client)?
 guest_pings() { inns "$NS_CL" ping -c1 -W1 "$IP_GUEST" >/dev/null 2>&1; }
 # Does the IOC answer over CA from the client?

@@ -120,6 +120,7 @@ rlog() { printf '%s %s\n' "$(date -u +%Y-%m-%dT%H:%M:%S.%3NZ)" "$*" | tee -a "$R
 tq() { local s=${1//\\/\\\\}; s=${s//\"/\\\"}; printf '"%s"' "$s"; }   # TOML string
 
 PIDS_BG=() PING_PID= FINISHED=no MIG_PID= OUTCOME=failed COMPLETE=false INTERRUPTED=no ABORT_REASON= MIG_RC=
+SRC_QEMU_RSS_MIB= SRC_QEMU_THP_MIB= DST_QEMU_RSS_MIB= DST_QEMU_THP_MIB= STATE_FSYNC_MS=
 STOP=$OUT/.stop
 cleanup_bg() {
     touch "$STOP"
@@ -325,6 +326,31 @@ HOST_FREE_2MIB_BLOCKS=$(awk '{for (i = 1; i <= NF; i++) if ($i == "zone") break
     for (j = i + 2; j <= NF; j++) { o = j - i - 2; if (o >= 9) t += $j * 2 ^ (o - 9) }} END {if (NR) printf "%d", t}' \
     /proc/buddyinfo 2>/dev/null || true)
 rlog "host: kernel ${HOST_KERNEL:-?}, up ${HOST_UPTIME_S:-?} s, THP ${HOST_THP:-?}, ${HOST_MEM_AVAILABLE_MIB:-?} MiB available, ${HOST_FREE_2MIB_BLOCKS:-?} free 2 MiB blocks"
+# the source QEMU's resident memory and how much of it sits in 2 MiB pages: with THP,
+# the guest's RAM may or may not get them, by how fragmented the host's memory is
+read -r SRC_QEMU_RSS_MIB SRC_QEMU_THP_MIB <<EOF
+$(qemu_mem_mib "$SRC")
+EOF
+rlog "source QEMU: ${SRC_QEMU_RSS_MIB:-?} MiB resident, ${SRC_QEMU_THP_MIB:-?} MiB in huge pages"
+# how long a 4 KiB fsync takes where both libvirtds keep their state (status XML, which
+# libvirt rewrites and fsyncs several times between the source's pause and the
+# destination's resume): median of 9, ms
+STATE_FSYNC_MS=$(python3 - "$LAB/$SRC/run" <<'PY' 2>/dev/null || true
+import os, statistics, sys, time
+p = os.path.join(sys.argv[1], ".migbench-fsync-probe")
+lat = []
+for _ in range(9):
+    fd = os.open(p, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.write(fd, b"x" * 4096)
+    t = time.perf_counter()
+    os.fsync(fd)
+    lat.append((time.perf_counter() - t) * 1e3)
+    os.close(fd)
+os.unlink(p)
+print(f"{statistics.median(lat):.3f}")
+PY
+)
+rlog "state directory fsync: ${STATE_FSYNC_MS:-?} ms (median of 9)"
 
 # --- commands (exactly as run) ------------------------------------------------------
 CA_ENV="TZ=UTC EPICS_CA_AUTO_ADDR_LIST=NO EPICS_CA_ADDR_LIST=$IP_GUEST"
@@ -510,6 +536,11 @@ write_manifest() {
         [ -z "$HOST_THP" ] || echo "host_thp = $(tq "$HOST_THP")"
         [ -z "$HOST_MEM_AVAILABLE_MIB" ] || echo "host_mem_available_mib = $HOST_MEM_AVAILABLE_MIB"
         [ -z "$HOST_FREE_2MIB_BLOCKS" ] || echo "host_free_2mib_blocks = $HOST_FREE_2MIB_BLOCKS"
+        [ -z "$STATE_FSYNC_MS" ] || echo "state_dir_fsync_ms = $STATE_FSYNC_MS"
+        [ -z "$SRC_QEMU_RSS_MIB" ] || echo "source_qemu_rss_mib = $SRC_QEMU_RSS_MIB"
+        [ -z "$SRC_QEMU_THP_MIB" ] || echo "source_qemu_thp_mib = $SRC_QEMU_THP_MIB"
+        [ -z "$DST_QEMU_RSS_MIB" ] || echo "destination_qemu_rss_mib = $DST_QEMU_RSS_MIB"
+        [ -z "$DST_QEMU_THP_MIB" ] || echo "destination_qemu_thp_mib = $DST_QEMU_THP_MIB"
         if [ "$STORAGE" = nfs ]; then
             [ -z "$NFS_RTT_MS" ] || echo "nfs_rtt_measured_ms = $NFS_RTT_MS"
             [ -z "$NFS_RTT_MIN_MS" ] || echo "nfs_rtt_measured_min_ms = $NFS_RTT_MIN_MS"
@@ -564,6 +595,12 @@ finish() {
     cleanup_bg
     [ -n "$C_COMPLETED" ] || collect_completed
     WHERE_AFTER=$(domain_where)
+    # the destination QEMU's memory once the guest runs there, as for the source's above
+    if [ "$WHERE_AFTER" = "$DST" ]; then
+        read -r DST_QEMU_RSS_MIB DST_QEMU_THP_MIB <<EOF
+$(qemu_mem_mib "$DST")
+EOF
+    fi
     [ "$INTERRUPTED" = yes ] || [ -z "$MIG_RC" ] || COMPLETE=true
     write_manifest
     rlog "outcome=$OUTCOME complete=$COMPLETE; guest now runs on: $WHERE_AFTER"
