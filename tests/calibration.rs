@@ -524,7 +524,7 @@ fn a_state_directory_on_tmpfs_shortens_the_switchover() {
             .filter_map(|((c, _), d)| Some(on_tmpfs.get(&(c.clone(), "x9".into()))? - d))
             .collect();
         let mean = diffs.iter().sum::<f64>() / diffs.len() as f64;
-        // 11 pairs, -5.7 ms, against -w8; 8 pairs, -7.2 ms, against -y10.
+        // 11 pairs, -5.7 ms, against -w8; 8 pairs, -7.1 ms, against -y10.
         assert!(diffs.len() >= 8, "{arm}: {} pairs", diffs.len());
         assert!(mean < -2.0, "tmpfs against {arm}: {mean:.1} ms ({diffs:?})");
     }
