@@ -497,7 +497,10 @@ fn a_state_directory_on_tmpfs_shortens_the_switchover() {
         assert_eq!(checks.len(), paths.len());
         for c in checks {
             let name = c["name"].as_str().unwrap();
-            let p = paths.iter().find(|p| p.ends_with(name)).unwrap();
+            let p = paths
+                .iter()
+                .find(|p| Path::new(p).file_name().is_some_and(|f| f == name))
+                .unwrap();
             let m = Bundle::load(Path::new(p)).unwrap().manifest;
             let fsync = m.lab_number("state_dir_fsync_ms").expect("fsync probe");
             assert!(fsync_ms.contains(&fsync), "{p}: fsync {fsync} ms");
