@@ -946,3 +946,54 @@ fn fit_writes_into_a_pipe_or_through_a_link_without_replacing_it() {
     assert_eq!(model.provenance.bundles.len(), 4);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn each_recording_day_is_predicted_by_a_model_of_the_other_days() {
+    // Leave-one-out keeps a run's own day in its model; holding out whole days tells
+    // what a model gives on a day it has not seen, as the next migration will be.
+    let out_path = std::env::temp_dir().join(format!("migbench-days-{}.toml", std::process::id()));
+    let out = stdout_ok(&[
+        "fit",
+        "traces/",
+        "-o",
+        out_path.to_str().unwrap(),
+        "--holdout-days",
+        "--json",
+    ]);
+    let _ = std::fs::remove_file(&out_path);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let h = &v["holdout_days"];
+    assert_eq!(h["method"], "leave-one-day-out");
+    let days = h["held_out_days"].as_array().expect("days held out");
+    assert!(days.len() >= 3, "{} days", days.len());
+    let runs = h["checks"].as_array().expect("checks").len();
+    let per_day: u64 = days
+        .iter()
+        .map(|d| d["summary"]["runs"].as_u64().unwrap())
+        .sum();
+    assert_eq!(per_day as usize, runs, "every run held out once");
+    for d in days {
+        let s = &d["summary"];
+        let fitted = d["fitted_on_runs"].as_u64().unwrap();
+        assert_eq!(fitted as usize + s["runs"].as_u64().unwrap() as usize, runs);
+        assert_eq!(s["verdict_accuracy"], 1.0, "{}", d["day"]);
+        assert!(s["bytes_mape"].as_f64() <= Some(5.0), "{}: {s}", d["day"]);
+    }
+    assert_eq!(v["total_time_mape"], h["summary"]["total_time_mape"]);
+    // One day alone leaves nothing to fit on: a clear error, not a panic.
+    let one_day: Vec<String> = std::fs::read_dir("traces")
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.to_string_lossy().ends_with("-y10"))
+        .map(|p| p.to_string_lossy().into_owned())
+        .collect();
+    assert!(one_day.len() >= 4);
+    let mut args = vec!["fit"];
+    args.extend(one_day.iter().map(String::as_str));
+    args.extend(["-o", "/tmp/migbench-one-day.toml", "--holdout-days"]);
+    let out = migbench(&args);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("no other day to fit on"), "{err}");
+    let _ = std::fs::remove_file("/tmp/migbench-one-day.toml");
+}

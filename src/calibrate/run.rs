@@ -40,6 +40,18 @@ pub struct Run {
     pub libvirt: Option<String>,
     /// Accelerator.
     pub accel: Option<String>,
+    /// The day it was recorded: the date `[bundle] recorded_at` begins with (None:
+    /// the stamp does not begin with one).
+    pub recorded_on: Option<String>,
+}
+
+/// The `YYYY-MM-DD` an RFC 3339 stamp begins with.
+fn date_of(stamp: &str) -> Option<String> {
+    let d = stamp.get(..10)?;
+    let b = d.as_bytes();
+    let digits = |r: std::ops::Range<usize>| b[r].iter().all(u8::is_ascii_digit);
+    (digits(0..4) && b[4] == b'-' && digits(5..7) && b[7] == b'-' && digits(8..10))
+        .then(|| d.to_string())
 }
 
 impl Run {
@@ -71,6 +83,7 @@ impl Run {
             qemu: m.hosts.qemu_version.clone(),
             libvirt: m.hosts.libvirt_version.clone(),
             accel: m.hosts.accel.clone(),
+            recorded_on: date_of(&m.bundle.recorded_at),
         }))
     }
 
@@ -132,5 +145,31 @@ impl Run {
     pub fn writes_per_s(&self) -> f64 {
         self.file.workload.hot_writes_per_s.unwrap_or(0.0)
             + self.file.workload.cold_writes_per_s.unwrap_or(0.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::date_of;
+
+    #[test]
+    fn the_recording_day_is_the_date_the_stamp_begins_with() {
+        assert_eq!(
+            date_of("2026-11-27T06:27:13Z").as_deref(),
+            Some("2026-11-27")
+        );
+        assert_eq!(
+            date_of("2026-12-07T01:00:00+01:00").as_deref(),
+            Some("2026-12-07")
+        );
+        for bad in [
+            "",
+            "2026-1-27T06",
+            "27.11.2026 06:27",
+            "2026/11/27",
+            "2026-11-2",
+        ] {
+            assert_eq!(date_of(bad), None, "{bad:?}");
+        }
     }
 }

@@ -167,13 +167,31 @@ pub struct RepeatBaseline {
 /// A validation.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Validation {
-    /// How predictions were made: `model <name>` or `leave-one-out`.
+    /// How predictions were made: `model <name>`, `leave-one-out` or
+    /// `leave-one-day-out`.
     pub method: String,
     /// Per run.
     pub checks: Vec<RunCheck>,
     /// Overall.
     pub summary: Summary,
+    /// Leave-one-day-out: each day's runs, predicted by the model of the other days.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub held_out_days: Vec<HeldOutDay>,
 }
+
+/// One recording day's runs, predicted by a model fitted on the other days' runs.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HeldOutDay {
+    /// The day (the date `[bundle] recorded_at` begins with, or [`UNDATED`]).
+    pub day: String,
+    /// Runs the day's model was fitted on.
+    pub fitted_on_runs: usize,
+    /// The day's runs against it.
+    pub summary: Summary,
+}
+
+/// The day of runs whose stamp has no date.
+pub const UNDATED: &str = "undated";
 
 /// Predicts `run` with `model`.
 pub fn check(model: &ModelFile, run: &Run) -> Result<RunCheck, String> {
@@ -511,6 +529,7 @@ pub fn validate(model: &ModelFile, runs: &[Run]) -> Result<Validation, String> {
         method: format!("model {}", model.provenance.name),
         summary: summarize(&checks),
         checks,
+        held_out_days: Vec::new(),
     })
 }
 
@@ -538,6 +557,68 @@ pub fn leave_one_out(runs: &[Run], on_done: &(dyn Fn() + Sync)) -> Result<Valida
         method: "leave-one-out".into(),
         summary: summarize(&checks),
         checks,
+        held_out_days: Vec::new(),
+    })
+}
+
+/// Leave-one-day-out: each recording day's runs predicted by a model fitted on the
+/// runs of every other day. Stricter than [`leave_one_out`], where a run's model
+/// still knows the other runs of its day: what changes from one day to the next (the
+/// host's state, what the probes read) is held out too. `on_done` is called per day.
+pub fn leave_one_day_out(runs: &[Run], on_done: &(dyn Fn() + Sync)) -> Result<Validation, String> {
+    let day_of = |r: &Run| r.recorded_on.clone().unwrap_or_else(|| UNDATED.into());
+    let mut days: Vec<String> = runs.iter().map(day_of).collect();
+    days.sort();
+    days.dedup();
+    if days.len() < 2 {
+        return Err(format!(
+            "every run was recorded on one day ({}): there is no other day to fit on",
+            days.first().map_or("none", String::as_str)
+        ));
+    }
+    let results = crate::par::map(
+        &days,
+        crate::par::cores(),
+        &|day| {
+            let rest: Vec<Run> = runs.iter().filter(|r| day_of(r) != *day).cloned().collect();
+            let m = fit(&rest, "leave-one-day-out", "")
+                .map_err(|e| format!("the model without {day}: {e}"))?;
+            let checks = runs
+                .iter()
+                .filter(|r| day_of(r) == *day)
+                .map(|r| check(&m, r))
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok::<_, String>((rest.len(), checks))
+        },
+        on_done,
+    );
+    let mut per_day = Vec::new();
+    let mut held_out_days = Vec::new();
+    for (day, r) in days.iter().zip(results) {
+        let (fitted_on_runs, checks) = r?;
+        held_out_days.push(HeldOutDay {
+            day: day.clone(),
+            fitted_on_runs,
+            summary: summarize(&checks),
+        });
+        per_day.push(checks.into_iter());
+    }
+    // Back in the runs' order: within a day the checks kept it.
+    let mut checks = runs
+        .iter()
+        .map(|r| {
+            let i = days.binary_search(&day_of(r)).unwrap_or(0);
+            per_day[i]
+                .next()
+                .ok_or_else(|| format!("{}: no check", r.name))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    name_configurations(&mut checks, runs);
+    Ok(Validation {
+        method: "leave-one-day-out".into(),
+        summary: summarize(&checks),
+        checks,
+        held_out_days,
     })
 }
 

@@ -4,7 +4,9 @@ use super::{BadInput, progress};
 use anyhow::{Context, Result};
 use migbench::bundle::{Bundle, MANIFEST};
 use migbench::calibrate::stats::Estimate;
-use migbench::calibrate::validate::{LoadBand, Validation, leave_one_out, validate};
+use migbench::calibrate::validate::{
+    HeldOutDay, LoadBand, Validation, leave_one_day_out, leave_one_out, validate,
+};
 use migbench::calibrate::{ModelFile, Run, fit::fit};
 use migbench::report::table::Table;
 use std::path::{Path, PathBuf};
@@ -21,10 +23,15 @@ use std::path::{Path, PathBuf};
 /// file records which bundles, QEMU/libvirt versions and accelerators it came from.
 ///
 /// With --holdout, each run is also predicted by a model fitted on all the others
-/// (leave-one-out) and the errors are reported, as `validate` does.
+/// (leave-one-out) and the errors are reported, as `validate` does. With
+/// --holdout-days, each recording day's runs are predicted by a model fitted on the
+/// other days' runs (the day is the date `[bundle] recorded_at` begins with): what
+/// differs from day to day on the hosts is held out too, as it will be for the next
+/// migration. It fits once per day, so it is quick; --holdout fits once per run.
 ///
 /// Examples:
 ///   migbench fit traces/ -o models/lab-tcg.toml --holdout
+///   migbench fit traces/ -o /tmp/m.toml --holdout-days
 ///   migbench fit traces/lab-tcg-cal-* -o models/cal-only.toml
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
@@ -41,6 +48,9 @@ pub struct FitArgs {
     /// Also validate leave-one-out.
     #[arg(long)]
     pub holdout: bool,
+    /// Also validate leave-one-day-out (each recording day against the others).
+    #[arg(long)]
+    pub holdout_days: bool,
 }
 
 /// Predict recorded runs with a model file and report the errors.
@@ -385,6 +395,31 @@ pub fn render_validation(v: &Validation) -> String {
             p.downtime_within_tolerance * 100.0
         )
     }) + &load_bands(&s.by_host_load)
+        + &held_out_days(&v.held_out_days)
+}
+
+/// The lines of errors per held-out day (empty without days).
+fn held_out_days(days: &[HeldOutDay]) -> String {
+    days.iter()
+        .map(|d| {
+            let s = &d.summary;
+            format!(
+                "{} held out ({} runs, {} with completed pre-copy; the model of the other \
+                 {} runs): total time MAPE {:.2} %, bytes MAPE {:.2} %, downtime MAE {:.1} ms, \
+                 MAPE {:.1} % ({:.0} % within 20 % or 20 ms), verdict accuracy {:.1} %\n",
+                d.day,
+                s.runs,
+                s.completed_runs,
+                d.fitted_on_runs,
+                s.total_time_mape,
+                s.bytes_mape,
+                s.downtime_mae_ms,
+                s.downtime_mape,
+                s.downtime_within_tolerance * 100.0,
+                s.verdict_accuracy * 100.0
+            )
+        })
+        .collect()
 }
 
 /// The line of errors by the host's load before the job (empty without bands).
@@ -442,10 +477,22 @@ pub fn run_fit(a: &FitArgs, json: bool) -> Result<()> {
     } else {
         None
     };
+    let holdout_days = if a.holdout_days {
+        let days: std::collections::BTreeSet<_> = runs.iter().map(|r| &r.recorded_on).collect();
+        let pb = progress::bar(days.len() as u64, "leave-one-day-out");
+        let v = leave_one_day_out(&runs, &|| pb.inc(1))
+            .map_err(|e| BadInput(format!("holdout by day: {e}")))?;
+        pb.finish_and_clear();
+        Some(v)
+    } else {
+        None
+    };
     if json {
         let mut v = serde_json::json!({ "model": model, "output": a.output });
-        if let Some(h) = &holdout {
-            v["holdout"] = serde_json::to_value(h)?;
+        // The headline figures are the leave-one-out's when both ran.
+        for (key, h) in [("holdout_days", &holdout_days), ("holdout", &holdout)] {
+            let Some(h) = h else { continue };
+            v[key] = serde_json::to_value(h)?;
             for k in [
                 "total_time_mape",
                 "bytes_mape",
@@ -459,7 +506,7 @@ pub fn run_fit(a: &FitArgs, json: bool) -> Result<()> {
     } else {
         print!("{}", describe(&model));
         println!("written to {}", a.output.display());
-        if let Some(h) = &holdout {
+        for h in [&holdout, &holdout_days].into_iter().flatten() {
             println!();
             print!("{}", render_validation(h));
         }
