@@ -977,7 +977,28 @@ fn each_recording_day_is_predicted_by_a_model_of_the_other_days() {
         let fitted = d["fitted_on_runs"].as_u64().unwrap();
         assert_eq!(fitted as usize + s["runs"].as_u64().unwrap() as usize, runs);
         assert_eq!(s["verdict_accuracy"], 1.0, "{}", d["day"]);
-        assert!(s["bytes_mape"].as_f64() <= Some(5.0), "{}: {s}", d["day"]);
+        assert!(
+            s["bytes_mape"].as_f64().unwrap() <= 5.0,
+            "{}: {s}",
+            d["day"]
+        );
+        // The pause: 64, 75 and 62 % within 20 % or 20 ms (80 % held out one run at a
+        // time); the switchover taken at the guest's speed made it 68, 67 and 83 %.
+        assert!(
+            s["downtime_within_tolerance"].as_f64().unwrap() >= 0.55,
+            "{}: {s}",
+            d["day"]
+        );
+        // Time: the later days' model predicts the first day's jobs short (15.0 %):
+        // a third of them ran under load, and that day's set-up ran slower than the
+        // next day's. The later days: 5.95 and 4.46 %.
+        let first = d["day"] == "2026-11-26";
+        let time = if first { 17.0 } else { 7.0 };
+        assert!(
+            s["total_time_mape"].as_f64().unwrap() <= time,
+            "{}: {s}",
+            d["day"]
+        );
     }
     assert_eq!(v["total_time_mape"], h["summary"]["total_time_mape"]);
     // One day alone leaves nothing to fit on: a clear error, not a panic.
