@@ -990,7 +990,7 @@ fn each_recording_day_is_predicted_by_a_model_of_the_other_days() {
             d["day"]
         );
         // Time: the later days' model predicts the first day's jobs short (15.0 %):
-        // a third of them ran under load, and that day's set-up ran slower than the
+        // its first recording ran under load, and that day's set-up ran slower than the
         // next day's. The later days: 5.95 and 4.46 %.
         let first = d["day"] == "2026-11-26";
         let time = if first { 17.0 } else { 7.0 };
