@@ -30,6 +30,10 @@
 #                          8 KiB socket buffers and 128..2048 B messages, one with default
 #                          buffers and 64 KiB messages, and ping -c 10 -i 0.2 between the hosts
 #   --no-probe             skip the link probe
+#   --host-load N          N busy loops on the host (each a shell `while :` under timeout, at
+#                          most the run's timeout + 300 s), from before the guest boots to the
+#                          end of the recording: a busy host on purpose (default 0; written to
+#                          [lab] host_busy_loops)
 #   --job-poll S           sample the job statistics every S s (default 0.1; 0 = do not
 #                          sample during the job, keep only the finished job's statistics:
 #                          to measure what the sampling itself costs the migration)
@@ -51,7 +55,7 @@ need_root
 
 NAME= DESC= DIR_ARG=A-\>B BW=64 DT=300 AC=false WWS=64 RATE=0 DISKK=0 MEM=$LAB_GUEST_MIB
 SCAN=1 TIMEOUT=120 LINK=1gbit STP_FD= NFS_DELAY= LEAD=3 TAIL=8 SETTLE=5 REUSE=no OUT=
-PROBE=yes PROBE_S=2 JOB_POLL=0.1 JOB_POLL_VIA=qmp
+PROBE=yes PROBE_S=2 JOB_POLL=0.1 JOB_POLL_VIA=qmp HOST_LOAD=0
 usage() { sed -n '2,/^set -eu/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; exit "${1:-2}"; }
 while [ $# -gt 0 ]; do
     case $1 in
@@ -76,6 +80,7 @@ while [ $# -gt 0 ]; do
     --reuse) REUSE=yes ;;
     --probe-s) PROBE_S=$2; shift ;;
     --no-probe) PROBE=no ;;
+    --host-load) HOST_LOAD=$2; shift ;;
     --job-poll) JOB_POLL=$2; shift ;;
     --job-poll-via) JOB_POLL_VIA=$2; shift ;;
     -h|--help) usage 0 ;;
@@ -90,7 +95,7 @@ A-\>B|a2b|AB) SRC=hA DST=hB DIRECTION="A->B" ;;
 B-\>A|b2a|BA) SRC=hB DST=hA DIRECTION="B->A" ;;
 *) die "--direction must be A->B or B->A" ;;
 esac
-for v in BW DT WWS RATE DISKK MEM TIMEOUT LEAD TAIL SETTLE PROBE_S; do
+for v in BW DT WWS RATE DISKK MEM TIMEOUT LEAD TAIL SETTLE PROBE_S HOST_LOAD; do
     case ${!v} in ''|*[!0-9]*) die "--$(echo $v | tr 'A-Z' 'a-z') must be a non-negative integer" ;; esac
 done
 [ "$PROBE_S" -ge 1 ] || die "--probe-s must be at least 1 s"
@@ -134,7 +139,23 @@ cleanup_bg() {
         wait "$p" 2>/dev/null || true
     done
     PIDS_BG=()
+    stop_host_load
     rm -f "$STOP"
+}
+HOG_PIDS=()
+start_host_load() {
+    local i
+    for i in $(seq "$HOST_LOAD"); do
+        timeout $((TIMEOUT + 300)) sh -c 'while :; do :; done' &
+        HOG_PIDS+=($!)
+    done
+    [ "$HOST_LOAD" = 0 ] || rlog "host load: $HOST_LOAD busy loops (pids ${HOG_PIDS[*]})"
+}
+stop_host_load() {
+    local p
+    for p in "${HOG_PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
+    [ ${#HOG_PIDS[@]} = 0 ] || rlog "host load: stopped"
+    HOG_PIDS=()
 }
 on_signal() {
     INTERRUPTED=yes
@@ -172,6 +193,8 @@ if [ "$STORAGE" = nfs ]; then
         NFS_ADDED=$(awk -v d="$NFS_DELAY" 'BEGIN{s = sprintf("%g", d + 0); if (s !~ /[.e]/) s = s ".0"; print s}')
     else DISK_HOST=$IP_ST; fi
 fi
+start_host_load
+trap stop_host_load EXIT   # until the recorder's own exit handler takes over below
 CMDLINE_EXTRA="migbench.wws_mib=$WWS migbench.rate=$RATE migbench.disk_kib_s=$DISKK migbench.scan=$SCAN"
 if [ $REUSE = yes ]; then
     [ "$(domain_where)" = "$SRC" ] || die "--reuse: the guest does not run on $SRC"
@@ -302,9 +325,9 @@ fi
 # what a probe taken earlier misses.
 RTT=
 if [ "$PROBE" = yes ]; then
-    trap '[ -z "$NETSERVER_PID" ] || kill "$NETSERVER_PID" 2>/dev/null' EXIT
+    trap '[ -z "$NETSERVER_PID" ] || kill "$NETSERVER_PID" 2>/dev/null; stop_host_load' EXIT
     run_probe
-    trap - EXIT
+    trap stop_host_load EXIT
     PROBE_TOML="$PROBE_TOML$WL_PROBE_TOML"
 fi
 [ -n "$RTT" ] || RTT=$(inns "$(host_ns "$SRC")" ping -c 5 -i 0.2 -q "$DST_IP" | awk -F/ '/^rtt/{print $5}')
@@ -382,6 +405,7 @@ write_manifest() {
         desc="$desc $DIRECTION, $ACCEL, link $LINK"
         if [ -n "$STP_FD" ]; then desc="$desc, STP on the destination bridge (forward delay $STP_FD s)"; fi
         if [ "$STORAGE" = nfs ]; then desc="$desc, NFS disk (added RTT $NFS_ADDED ms, disk writes $DISKK KiB/s)"; fi
+        if [ "$HOST_LOAD" -gt 0 ]; then desc="$desc, $HOST_LOAD busy loops on the host"; fi
     fi
     {
         echo "[bundle]"
@@ -530,6 +554,7 @@ write_manifest() {
         echo "job_poll_via = \"$JOB_POLL_VIA\""
         echo "guest_boot = \"$( [ $REUSE = yes ] && echo "reused: it ran before this run, maybe migrated" || echo "booted on the source for this run")\""
         echo "load_avg_1_5_15_min = $(tq "$LOAD_AVG")"
+        [ "$HOST_LOAD" = 0 ] || echo "host_busy_loops = $HOST_LOAD  # added on purpose (--host-load), from before the guest boot to the end"
         [ -z "$HOST_KERNEL" ] || echo "host_kernel = $(tq "$HOST_KERNEL")"
         [ -z "$HOST_BOOT_ID" ] || echo "host_boot_id = $(tq "$HOST_BOOT_ID")"
         [ -z "$HOST_UPTIME_S" ] || echo "host_uptime_s = $HOST_UPTIME_S"
