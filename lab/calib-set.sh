@@ -8,11 +8,12 @@
 # that a tagged repeat has them with the probe. Bundles that exist
 # already are skipped, so an interrupted set can be resumed.
 #
-# usage: lab/calib-set.sh [--only REGEX] [--tag TAG] [--host-load N] [--list] [OUT_DIR]
+# usage: lab/calib-set.sh [--only REGEX] [--tag TAG] [--host-load N [--host-load-kind K]]
+#                         [--list] [OUT_DIR]
 #   (default OUT_DIR: traces/; --tag TAG records a repeat of the set, each bundle named
 #   <name>-TAG, e.g. --tag q2 for a second recording on a quiet host; --host-load N
-#   records each run with N busy loops on the host, lab/record.sh --host-load, and does
-#   not wait for a quiet machine)
+#   records each run with N busy loops on the host, lab/record.sh --host-load and
+#   --host-load-kind cpu|memory, and does not wait for a quiet machine)
 # Environment: as for up.sh/record.sh (LAB, LAB_NS_PREFIX, ...), plus
 #   CAL_MAX_LOAD (default 4.0): before each run, wait while the 1-minute load average of
 #                the machine is above this (others' jobs perturb TCG timing) ...
@@ -24,12 +25,13 @@ set -eu
 . "$(dirname "$0")/lib.sh"
 need_root
 
-ONLY= LIST=no OUT= TAG= HOST_LOAD=0
+ONLY= LIST=no OUT= TAG= HOST_LOAD=0 HOST_LOAD_KIND=cpu
 while [ $# -gt 0 ]; do
     case $1 in
     --only) ONLY=$2; shift ;;
     --tag) TAG=$2; shift ;;
     --host-load) HOST_LOAD=$2; shift ;;
+    --host-load-kind) HOST_LOAD_KIND=$2; shift ;;
     --list) LIST=yes ;;
     -h|--help) sed -n '2,/^set -eu/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) die "unknown option $1" ;;
@@ -109,7 +111,7 @@ while read -r storage name opts; do
     [ "$HOST_LOAD" != 0 ] || wait_load
     log "recording $name ($opts)"
     # shellcheck disable=SC2086
-    if timeout 400 "$LAB_DIR/record.sh" --timeout 40 --host-load "$HOST_LOAD" $opts "$OUT/$name" >"$OUT/.$name.out" 2>&1; then
+    if timeout 400 "$LAB_DIR/record.sh" --timeout 40 --host-load "$HOST_LOAD" --host-load-kind "$HOST_LOAD_KIND" $opts "$OUT/$name" >"$OUT/.$name.out" 2>&1; then
         ok=$((ok + 1))
         sed -n '/^== /,$p' "$OUT/.$name.out" >&2
         rm -f "$OUT/.$name.out"

@@ -30,10 +30,15 @@
 #                          8 KiB socket buffers and 128..2048 B messages, one with default
 #                          buffers and 64 KiB messages, and ping -c 10 -i 0.2 between the hosts
 #   --no-probe             skip the link probe
-#   --host-load N          N busy loops on the host (each a shell `while :` under timeout, at
-#                          most the run's timeout + 300 s), from before the guest boots to the
-#                          end of the recording: a busy host on purpose (default 0; written to
-#                          [lab] host_busy_loops)
+#   --host-load N          N busy loops on the host (each under timeout, at most the run's
+#                          timeout + 300 s), from before the guest boots to the end of the
+#                          recording: a busy host on purpose (default 0; written to [lab]
+#                          host_busy_loops and host_busy_loop_kind)
+#   --host-load-kind cpu|memory
+#                          cpu (default): a shell `while :` loop; memory: dd from /dev/zero
+#                          to /dev/null in 64 MiB blocks, which writes a 64 MiB buffer over
+#                          and over (memory bandwidth and the caches, as a build's compilers
+#                          use them)
 #   --job-poll S           sample the job statistics every S s (default 0.1; 0 = do not
 #                          sample during the job, keep only the finished job's statistics:
 #                          to measure what the sampling itself costs the migration)
@@ -55,7 +60,7 @@ need_root
 
 NAME= DESC= DIR_ARG=A-\>B BW=64 DT=300 AC=false WWS=64 RATE=0 DISKK=0 MEM=$LAB_GUEST_MIB
 SCAN=1 TIMEOUT=120 LINK=1gbit STP_FD= NFS_DELAY= LEAD=3 TAIL=8 SETTLE=5 REUSE=no OUT=
-PROBE=yes PROBE_S=2 JOB_POLL=0.1 JOB_POLL_VIA=qmp HOST_LOAD=0
+PROBE=yes PROBE_S=2 JOB_POLL=0.1 JOB_POLL_VIA=qmp HOST_LOAD=0 HOST_LOAD_KIND=cpu
 usage() { sed -n '2,/^set -eu/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; exit "${1:-2}"; }
 while [ $# -gt 0 ]; do
     case $1 in
@@ -81,6 +86,7 @@ while [ $# -gt 0 ]; do
     --probe-s) PROBE_S=$2; shift ;;
     --no-probe) PROBE=no ;;
     --host-load) HOST_LOAD=$2; shift ;;
+    --host-load-kind) HOST_LOAD_KIND=$2; shift ;;
     --job-poll) JOB_POLL=$2; shift ;;
     --job-poll-via) JOB_POLL_VIA=$2; shift ;;
     -h|--help) usage 0 ;;
@@ -99,6 +105,7 @@ for v in BW DT WWS RATE DISKK MEM TIMEOUT LEAD TAIL SETTLE PROBE_S HOST_LOAD; do
     case ${!v} in ''|*[!0-9]*) die "--$(echo $v | tr 'A-Z' 'a-z') must be a non-negative integer" ;; esac
 done
 [ "$PROBE_S" -ge 1 ] || die "--probe-s must be at least 1 s"
+case $HOST_LOAD_KIND in cpu|memory) ;; *) die "--host-load-kind must be cpu or memory" ;; esac
 case $JOB_POLL in
 0) JOB_POLL_US=0 ;;
 [0-9]|[0-9].[0-9]|[0-9].[0-9][0-9]) JOB_POLL_US=$(awk -v s="$JOB_POLL" 'BEGIN{printf "%d", s * 1e6}')
@@ -146,10 +153,13 @@ HOG_PIDS=()
 start_host_load() {
     local i
     for i in $(seq "$HOST_LOAD"); do
-        timeout $((TIMEOUT + 300)) sh -c 'while :; do :; done' &
+        case $HOST_LOAD_KIND in
+        cpu) timeout $((TIMEOUT + 300)) sh -c 'while :; do :; done' & ;;
+        memory) timeout $((TIMEOUT + 300)) dd if=/dev/zero of=/dev/null bs=64M 2>/dev/null & ;;
+        esac
         HOG_PIDS+=($!)
     done
-    [ "$HOST_LOAD" = 0 ] || rlog "host load: $HOST_LOAD busy loops (pids ${HOG_PIDS[*]})"
+    [ "$HOST_LOAD" = 0 ] || rlog "host load: $HOST_LOAD $HOST_LOAD_KIND busy loops (pids ${HOG_PIDS[*]})"
 }
 stop_host_load() {
     local p
@@ -405,7 +415,7 @@ write_manifest() {
         desc="$desc $DIRECTION, $ACCEL, link $LINK"
         if [ -n "$STP_FD" ]; then desc="$desc, STP on the destination bridge (forward delay $STP_FD s)"; fi
         if [ "$STORAGE" = nfs ]; then desc="$desc, NFS disk (added RTT $NFS_ADDED ms, disk writes $DISKK KiB/s)"; fi
-        if [ "$HOST_LOAD" -gt 0 ]; then desc="$desc, $HOST_LOAD busy loops on the host"; fi
+        if [ "$HOST_LOAD" -gt 0 ]; then desc="$desc, $HOST_LOAD $HOST_LOAD_KIND busy loops on the host"; fi
     fi
     {
         echo "[bundle]"
@@ -555,6 +565,7 @@ write_manifest() {
         echo "guest_boot = \"$( [ $REUSE = yes ] && echo "reused: it ran before this run, maybe migrated" || echo "booted on the source for this run")\""
         echo "load_avg_1_5_15_min = $(tq "$LOAD_AVG")"
         [ "$HOST_LOAD" = 0 ] || echo "host_busy_loops = $HOST_LOAD  # added on purpose (--host-load), from before the guest boot to the end"
+        [ "$HOST_LOAD" = 0 ] || echo "host_busy_loop_kind = \"$HOST_LOAD_KIND\""
         [ -z "$HOST_KERNEL" ] || echo "host_kernel = $(tq "$HOST_KERNEL")"
         [ -z "$HOST_BOOT_ID" ] || echo "host_boot_id = $(tq "$HOST_BOOT_ID")"
         [ -z "$HOST_UPTIME_S" ] || echo "host_uptime_s = $HOST_UPTIME_S"
