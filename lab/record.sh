@@ -30,10 +30,10 @@
 #                          8 KiB socket buffers and 128..2048 B messages, one with default
 #                          buffers and 64 KiB messages, and ping -c 10 -i 0.2 between the hosts
 #   --no-probe             skip the link probe
-#   --host-load N          N busy loops on the host (each under timeout, at most the run's
-#                          timeout + 300 s), from before the guest boots to the end of the
-#                          recording: a busy host on purpose (default 0; written to [lab]
-#                          host_busy_loops and host_busy_loop_kind)
+#   --host-load N          N busy loops on the host, at most 8 (each under timeout, for at
+#                          most the run's timeout + 300 s), from before the guest boots to
+#                          the end of the recording: a busy host on purpose (default 0;
+#                          written to [lab] host_busy_loops and host_busy_loop_kind)
 #   --host-load-kind cpu|memory
 #                          cpu (default): a shell `while :` loop; memory: dd from /dev/zero
 #                          to /dev/null in 64 MiB blocks, which writes a 64 MiB buffer over
@@ -102,10 +102,11 @@ B-\>A|b2a|BA) SRC=hB DST=hA DIRECTION="B->A" ;;
 *) die "--direction must be A->B or B->A" ;;
 esac
 for v in BW DT WWS RATE DISKK MEM TIMEOUT LEAD TAIL SETTLE PROBE_S HOST_LOAD; do
-    case ${!v} in ''|*[!0-9]*) die "--$(echo $v | tr 'A-Z' 'a-z') must be a non-negative integer" ;; esac
+    case ${!v} in ''|*[!0-9]*) die "--$(echo $v | tr 'A-Z_' 'a-z-') must be a non-negative integer" ;; esac
 done
 [ "$PROBE_S" -ge 1 ] || die "--probe-s must be at least 1 s"
 case $HOST_LOAD_KIND in cpu|memory) ;; *) die "--host-load-kind must be cpu or memory" ;; esac
+[ "$HOST_LOAD" -le 8 ] || die "--host-load: at most 8 busy loops"
 case $JOB_POLL in
 0) JOB_POLL_US=0 ;;
 [0-9]|[0-9].[0-9]|[0-9].[0-9][0-9]) JOB_POLL_US=$(awk -v s="$JOB_POLL" 'BEGIN{printf "%d", s * 1e6}')
