@@ -7,10 +7,10 @@
 //! them; downtime does not for every run. The bounds below guard the level reached so
 //! far (see the README's calibration notes).
 
-use migbench::bundle::Bundle;
+use migbench::bundle::{Bundle, Manifest};
 use migbench::calibrate::validate::{Summary, leave_one_out, summarize, validate};
 use migbench::calibrate::{ModelFile, Run, fit::fit};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 mod cli_support;
 use cli_support::{migbench, stdout_ok};
 
@@ -465,6 +465,47 @@ fn study_runs_without_a_job_series_are_read_and_predicted() {
     assert!(v["summary"]["downtime_within_range"].as_f64() >= Some(0.9));
 }
 
+/// The bundles directly under `dir` whose names end with one of `tags`, sorted.
+fn tagged_bundles(dir: &Path, tags: &[&str]) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| tags.iter().any(|t| p.to_string_lossy().ends_with(t)))
+        .filter(|p| p.join("trace.toml").is_file())
+        .collect();
+    v.sort();
+    v
+}
+
+/// `migbench validate models/lab-tcg.toml --json` on `paths`: its output, and each
+/// run's check beside its bundle's manifest (paired by the bundle's directory name).
+fn validated_with_manifests(
+    paths: &[PathBuf],
+) -> (serde_json::Value, Vec<(serde_json::Value, Manifest)>) {
+    let mut args = vec![
+        "validate".to_string(),
+        "models/lab-tcg.toml".into(),
+        "--json".into(),
+    ];
+    args.extend(paths.iter().map(|p| p.to_string_lossy().into_owned()));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let v: serde_json::Value = serde_json::from_str(&stdout_ok(&args)).unwrap();
+    let checks = v["checks"].as_array().unwrap();
+    assert_eq!(checks.len(), paths.len());
+    let paired = checks
+        .iter()
+        .map(|c| {
+            let name = c["name"].as_str().unwrap();
+            let p = paths
+                .iter()
+                .find(|p| p.file_name().is_some_and(|f| f == name))
+                .unwrap();
+            (c.clone(), Bundle::load(p).unwrap().manifest)
+        })
+        .collect();
+    (v, paired)
+}
+
 /// The state-directory study (`traces/studies/state-dir-2026-12-07`, its README): the
 /// calibration set's 13 configurations with libvirt's state (status XML, rewritten and
 /// fsynced inside the pause) on tmpfs, between two sets with it on disk (`-w8`,
@@ -473,37 +514,17 @@ fn study_runs_without_a_job_series_are_read_and_predicted() {
 #[test]
 fn a_state_directory_on_tmpfs_shortens_the_switchover() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let bundles = |dir: &Path, tags: &[&str]| -> Vec<String> {
-        let mut v: Vec<String> = std::fs::read_dir(dir)
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .filter(|p| tags.iter().any(|t| p.to_string_lossy().ends_with(t)))
-            .map(|p| p.to_string_lossy().into_owned())
-            .collect();
-        v.sort();
-        v
-    };
-    let tmpfs = bundles(&root.join("traces/studies/state-dir-2026-12-07"), &["-x9"]);
-    let disk = bundles(&root.join("traces"), &["-w8", "-y10"]);
+    let tmpfs = tagged_bundles(&root.join("traces/studies/state-dir-2026-12-07"), &["-x9"]);
+    let disk = tagged_bundles(&root.join("traces"), &["-w8", "-y10"]);
     assert_eq!((tmpfs.len(), disk.len()), (13, 26));
     // Per configuration and arm: the pause beyond the final pass the run sent (ms),
     // for runs that paused on a quiet host (1-minute load below 1.5).
-    let switchover = |paths: &[String], fsync_ms: std::ops::Range<f64>| {
-        let mut args = vec!["validate", "models/lab-tcg.toml", "--json"];
-        args.extend(paths.iter().map(String::as_str));
-        let v: serde_json::Value = serde_json::from_str(&stdout_ok(&args)).unwrap();
+    let switchover = |paths: &[PathBuf], fsync_ms: std::ops::Range<f64>| {
         let mut by = std::collections::BTreeMap::new();
-        let checks = v["checks"].as_array().unwrap();
-        assert_eq!(checks.len(), paths.len());
-        for c in checks {
+        for (c, m) in validated_with_manifests(paths).1 {
             let name = c["name"].as_str().unwrap();
-            let p = paths
-                .iter()
-                .find(|p| Path::new(p).file_name().is_some_and(|f| f == name))
-                .unwrap();
-            let m = Bundle::load(Path::new(p)).unwrap().manifest;
             let fsync = m.lab_number("state_dir_fsync_ms").expect("fsync probe");
-            assert!(fsync_ms.contains(&fsync), "{p}: fsync {fsync} ms");
+            assert!(fsync_ms.contains(&fsync), "{name}: fsync {fsync} ms");
             let (Some(o), Some(g), Some(l)) = (
                 c["observed_downtime_ms"].as_f64(),
                 c["predicted_downtime_given_final_pass_ms"].as_f64(),
@@ -543,44 +564,20 @@ fn a_state_directory_on_tmpfs_shortens_the_switchover() {
 #[test]
 fn a_busy_host_lengthens_the_pause_by_what_the_probe_says() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let tagged = |dir: &Path, tag: &str| -> Vec<std::path::PathBuf> {
-        let mut v: Vec<_> = std::fs::read_dir(dir)
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .filter(|p| p.to_string_lossy().ends_with(tag) && p.join("trace.toml").is_file())
-            .collect();
-        v.sort();
-        v
-    };
-    let quiet: Vec<_> = ["-w8", "-y10"]
-        .iter()
-        .flat_map(|t| tagged(&root.join("traces"), t))
-        .collect();
+    let quiet = tagged_bundles(&root.join("traces"), &["-w8", "-y10"]);
     assert_eq!(quiet.len(), 26);
     // Per configuration: (probe Mbit/s, guest writes/s, observed pause, predicted
     // pause given the final pass), from the manifests and `validate --json`.
     type Row = (Option<f64>, Option<f64>, Option<f64>, Option<f64>);
     type ByConfig = std::collections::BTreeMap<String, Vec<Row>>;
-    let read = |paths: &[std::path::PathBuf]| {
-        let mut args = vec![
-            "validate".to_string(),
-            "models/lab-tcg.toml".into(),
-            "--json".into(),
-        ];
-        args.extend(paths.iter().map(|p| p.to_string_lossy().into_owned()));
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        let v: serde_json::Value = serde_json::from_str(&stdout_ok(&args)).unwrap();
+    // The runs' configurations, their boots, and the manifests by bundle name.
+    let read = |paths: &[PathBuf]| {
+        let (v, paired) = validated_with_manifests(paths);
         let mut by = ByConfig::new();
         let mut boots = std::collections::BTreeSet::new();
-        let checks = v["checks"].as_array().unwrap();
-        assert_eq!(checks.len(), paths.len());
-        for c in checks {
+        let mut manifests = Vec::new();
+        for (c, m) in paired {
             let name = c["name"].as_str().unwrap();
-            let p = paths
-                .iter()
-                .find(|p| p.file_name().is_some_and(|f| f == name))
-                .unwrap();
-            let m = Bundle::load(p).unwrap().manifest;
             let boot = m
                 .lab
                 .as_ref()
@@ -594,14 +591,14 @@ fn a_busy_host_lengthens_the_pause_by_what_the_probe_says() {
             );
             let (config, _) = name.rsplit_once('-').unwrap();
             by.entry(config.to_string()).or_default().push(row);
+            manifests.push((name.to_string(), m));
         }
-        (v, by, boots)
+        (v, by, boots, manifests)
     };
-    let (_, on_quiet, quiet_boots) = read(&quiet);
+    let (_, on_quiet, quiet_boots, quiet_manifests) = read(&quiet);
     assert_eq!(quiet_boots.len(), 1, "one boot");
-    for p in &quiet {
-        let m = Bundle::load(p).unwrap().manifest;
-        assert_eq!(m.lab_number("host_busy_loops"), None, "{}", p.display());
+    for (name, m) in &quiet_manifests {
+        assert_eq!(m.lab_number("host_busy_loops"), None, "{name}");
     }
     let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
     let all = |by: &ByConfig, f: fn(&Row) -> Option<f64>| {
@@ -619,23 +616,17 @@ fn a_busy_host_lengthens_the_pause_by_what_the_probe_says() {
     };
     let study = root.join("traces/studies/host-load-2026-12-07");
     for (tag, kind) in [("-z11", None), ("-z12", Some("memory"))] {
-        let busy = tagged(&study, tag);
+        let busy = tagged_bundles(&study, &[tag]);
         assert_eq!(busy.len(), 13, "{tag}");
-        let (v, on_busy, busy_boots) = read(&busy);
+        let (v, on_busy, busy_boots, busy_manifests) = read(&busy);
         assert_eq!(busy_boots, quiet_boots, "{tag}: the quiet sets' boot");
-        for p in &busy {
-            let m = Bundle::load(p).unwrap().manifest;
-            assert_eq!(
-                m.lab_number("host_busy_loops"),
-                Some(2.0),
-                "{}",
-                p.display()
-            );
+        for (name, m) in &busy_manifests {
+            assert_eq!(m.lab_number("host_busy_loops"), Some(2.0), "{name}");
             let k = m
                 .lab
                 .as_ref()
                 .and_then(|l| l.get("host_busy_loop_kind")?.as_str());
-            assert_eq!(k, kind, "{}", p.display());
+            assert_eq!(k, kind, "{name}");
         }
         // Runs to come for the committed model: time, bytes and verdicts hold.
         let s = &v["summary"];
