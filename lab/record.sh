@@ -34,11 +34,13 @@
 #                          most the run's timeout + 300 s), from before the guest boots to
 #                          the end of the recording: a busy host on purpose (default 0;
 #                          written to [lab] host_busy_loops and host_busy_loop_kind)
-#   --host-load-kind cpu|memory
+#   --host-load-kind cpu|memory|build
 #                          cpu (default): a shell `while :` loop; memory: dd from /dev/zero
 #                          to /dev/null in 64 MiB blocks, which writes a 64 MiB buffer over
 #                          and over (memory bandwidth and the caches, as a build's compilers
-#                          use them)
+#                          use them); build: `cc -O2` compiles and links a generated C file
+#                          over and over, about 0.4 s a round (short processes, page faults,
+#                          temporary files: a build's load, repeatable)
 #   --job-poll S           sample the job statistics every S s (default 0.1; 0 = do not
 #                          sample during the job, keep only the finished job's statistics:
 #                          to measure what the sampling itself costs the migration)
@@ -105,7 +107,10 @@ for v in BW DT WWS RATE DISKK MEM TIMEOUT LEAD TAIL SETTLE PROBE_S HOST_LOAD; do
     case ${!v} in ''|*[!0-9]*) die "--$(echo $v | tr 'A-Z_' 'a-z-') must be a non-negative integer" ;; esac
 done
 [ "$PROBE_S" -ge 1 ] || die "--probe-s must be at least 1 s"
-case $HOST_LOAD_KIND in cpu|memory) ;; *) die "--host-load-kind must be cpu or memory" ;; esac
+case $HOST_LOAD_KIND in cpu|memory|build) ;; *) die "--host-load-kind must be cpu, memory or build" ;; esac
+if [ "$HOST_LOAD" -gt 0 ] && [ "$HOST_LOAD_KIND" = build ]; then
+    command -v cc >/dev/null || die "--host-load-kind build needs a C compiler (cc)"
+fi
 [ "$HOST_LOAD" -le 8 ] || die "--host-load: at most 8 busy loops"
 case $JOB_POLL in
 0) JOB_POLL_US=0 ;;
@@ -150,13 +155,27 @@ cleanup_bg() {
     stop_host_load
     rm -f "$STOP"
 }
-HOG_PIDS=()
+HOG_PIDS=() HOG_DIR=
 start_host_load() {
     local i
+    if [ "$HOST_LOAD" -gt 0 ] && [ "$HOST_LOAD_KIND" = build ]; then
+        # One C file of 60 small functions and a main, compiled and linked over and over:
+        # about 0.4 s and five short processes (cc, cc1, as, collect2, ld) per round,
+        # with their temporary files and the program written each time.
+        HOG_DIR=$(mktemp -d /tmp/migbench-host-load.XXXXXX)
+        {
+            for i in $(seq 60); do
+                echo "int f$i(int *a, int n) { int s = 0; for (int j = 0; j < n; j++) { s += a[j] * $i ^ (s >> 3); if (s & 1) a[j] = s; } return s; }"
+            done
+            echo "int main(void) { int a[64] = {0}; return f1(a, 64) & 1; }"
+        } >"$HOG_DIR/gen.c"
+    fi
     for i in $(seq "$HOST_LOAD"); do
         case $HOST_LOAD_KIND in
         cpu) timeout $((TIMEOUT + 300)) sh -c 'while :; do :; done' & ;;
         memory) timeout $((TIMEOUT + 300)) dd if=/dev/zero of=/dev/null bs=64M 2>/dev/null & ;;
+        build) timeout $((TIMEOUT + 300)) sh -c 'cd "$1" && while :; do cc -O2 gen.c -o "prog$2"; done' \
+                   sh "$HOG_DIR" "$i" & ;;
         esac
         HOG_PIDS+=($!)
     done
@@ -167,6 +186,7 @@ stop_host_load() {
     for p in "${HOG_PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
     [ ${#HOG_PIDS[@]} = 0 ] || rlog "host load: stopped"
     HOG_PIDS=()
+    if [ -n "$HOG_DIR" ]; then sleep 1; rm -rf "$HOG_DIR"; HOG_DIR=; fi   # a compile under way ends within 1 s
 }
 on_signal() {
     INTERRUPTED=yes
