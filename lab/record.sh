@@ -34,13 +34,16 @@
 #                          most the run's timeout + 300 s), from before the guest boots to
 #                          the end of the recording: a busy host on purpose (default 0;
 #                          written to [lab] host_busy_loops and host_busy_loop_kind)
-#   --host-load-kind cpu|memory|build
+#   --host-load-kind cpu|memory|build|cargo
 #                          cpu (default): a shell `while :` loop; memory: dd from /dev/zero
 #                          to /dev/null in 64 MiB blocks, which writes a 64 MiB buffer over
 #                          and over (memory bandwidth and the caches, as a build's compilers
 #                          use them); build: `cc -O2` compiles and links a generated C file
 #                          over and over, about 0.4 s a round (short processes, page faults,
-#                          temporary files: a build's load, repeatable)
+#                          temporary files: a build's load, repeatable); cargo: a real
+#                          build, cargo build --release --offline -j N of this repository
+#                          into a scratch target directory, from scratch each time it ends
+#                          (one build with N jobs, not N loops; ~80 s on two cores)
 #   --job-poll S           sample the job statistics every S s (default 0.1; 0 = do not
 #                          sample during the job, keep only the finished job's statistics:
 #                          to measure what the sampling itself costs the migration)
@@ -107,9 +110,14 @@ for v in BW DT WWS RATE DISKK MEM TIMEOUT LEAD TAIL SETTLE PROBE_S HOST_LOAD; do
     case ${!v} in ''|*[!0-9]*) die "--$(echo $v | tr 'A-Z_' 'a-z-') must be a non-negative integer" ;; esac
 done
 [ "$PROBE_S" -ge 1 ] || die "--probe-s must be at least 1 s"
-case $HOST_LOAD_KIND in cpu|memory|build) ;; *) die "--host-load-kind must be cpu, memory or build" ;; esac
+case $HOST_LOAD_KIND in cpu|memory|build|cargo) ;; *) die "--host-load-kind must be cpu, memory, build or cargo" ;; esac
+REPO_DIR=$(cd "$LAB_DIR/.." && pwd)
 if [ "$HOST_LOAD" -gt 0 ] && [ "$HOST_LOAD_KIND" = build ]; then
     command -v cc >/dev/null || die "--host-load-kind build needs a C compiler (cc)"
+fi
+if [ "$HOST_LOAD" -gt 0 ] && [ "$HOST_LOAD_KIND" = cargo ]; then
+    command -v cargo >/dev/null || die "--host-load-kind cargo needs cargo on PATH"
+    [ -f "$REPO_DIR/Cargo.toml" ] || die "--host-load-kind cargo builds $REPO_DIR/Cargo.toml, which is missing"
 fi
 [ "$HOST_LOAD" -le 8 ] || die "--host-load: at most 8 busy loops"
 case $JOB_POLL in
@@ -158,6 +166,9 @@ cleanup_bg() {
 HOG_PIDS=() HOG_DIR=
 start_host_load() {
     local i
+    if [ "$HOST_LOAD" -gt 0 ] && [ "$HOST_LOAD_KIND" = cargo ]; then
+        HOG_DIR=$(mktemp -d /tmp/migbench-host-load.XXXXXX)
+    fi
     if [ "$HOST_LOAD" -gt 0 ] && [ "$HOST_LOAD_KIND" = build ]; then
         # One C file of 60 small functions and a main, compiled and linked over and over:
         # about 0.4 s and five short processes (cc, cc1, as, collect2, ld) per round,
@@ -174,19 +185,27 @@ start_host_load() {
         case $HOST_LOAD_KIND in
         cpu) timeout $((TIMEOUT + 300)) sh -c 'while :; do :; done' & ;;
         memory) timeout $((TIMEOUT + 300)) dd if=/dev/zero of=/dev/null bs=64M 2>/dev/null & ;;
-        build) timeout $((TIMEOUT + 300)) sh -c 'cd "$1" && while :; do cc -O2 gen.c -o "prog$2"; done' \
+        build) setsid timeout $((TIMEOUT + 300)) sh -c 'cd "$1" && while :; do cc -O2 gen.c -o "prog$2"; done' \
                    sh "$HOG_DIR" "$i" & ;;
+        cargo) setsid timeout $((TIMEOUT + 300)) sh -c 'while :; do rm -rf "$1/target"
+                   cargo build --release --offline --quiet -j "$2" --manifest-path "$3/Cargo.toml" --target-dir "$1/target" >/dev/null 2>&1 || sleep 1; done' \
+                   sh "$HOG_DIR" "$HOST_LOAD" "$REPO_DIR" & ;;
         esac
         HOG_PIDS+=($!)
+        [ "$HOST_LOAD_KIND" != cargo ] || break   # one build, N jobs
     done
     [ "$HOST_LOAD" = 0 ] || rlog "host load: $HOST_LOAD $HOST_LOAD_KIND busy loops (pids ${HOG_PIDS[*]})"
 }
 stop_host_load() {
     local p
-    for p in "${HOG_PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
+    # build and cargo loops run in their own process group (setsid): the compilers go too
+    for p in "${HOG_PIDS[@]}"; do
+        case $HOST_LOAD_KIND in build|cargo) kill -TERM -- "-$p" 2>/dev/null || true ;; esac
+        kill -TERM "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true
+    done
     [ ${#HOG_PIDS[@]} = 0 ] || rlog "host load: stopped"
     HOG_PIDS=()
-    if [ -n "$HOG_DIR" ]; then sleep 1; rm -rf "$HOG_DIR"; HOG_DIR=; fi   # a compile under way ends within 1 s
+    if [ -n "$HOG_DIR" ]; then sleep 1; rm -rf "$HOG_DIR"; HOG_DIR=; fi
 }
 on_signal() {
     INTERRUPTED=yes
