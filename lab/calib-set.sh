@@ -13,7 +13,7 @@
 #   (default OUT_DIR: traces/; --tag TAG records a repeat of the set, each bundle named
 #   <name>-TAG, e.g. --tag q2 for a second recording on a quiet host; --host-load N
 #   records each run with N busy loops on the host, lab/record.sh --host-load and
-#   --host-load-kind cpu|memory|build|cargo, and does not wait for a quiet machine)
+#   --host-load-kind cpu|memory|churn|build|cargo, and does not wait for a quiet machine)
 # Environment: as for up.sh/record.sh (LAB, LAB_NS_PREFIX, ...), plus
 #   CAL_MAX_LOAD (default 4.0): before each run, wait while the 1-minute load average of
 #                the machine is above this (others' jobs perturb TCG timing) ...

@@ -34,13 +34,16 @@
 #                          most the run's timeout + 300 s), from before the guest boots to
 #                          the end of the recording: a busy host on purpose (default 0;
 #                          written to [lab] host_busy_loops and host_busy_loop_kind)
-#   --host-load-kind cpu|memory|build|cargo
+#   --host-load-kind cpu|memory|churn|build|cargo
 #                          cpu (default): a shell `while :` loop; memory: dd from /dev/zero
 #                          to /dev/null in 64 MiB blocks, which writes a 64 MiB buffer over
 #                          and over (memory bandwidth and the caches, as a build's compilers
-#                          use them); build: `cc -O2` compiles and links a generated C file
-#                          over and over, about 0.4 s a round (short processes, page faults,
-#                          temporary files: a build's load, repeatable); cargo: a real
+#                          use them); churn: dd the same with a fresh 256 MiB buffer each
+#                          time (one block, then exit: the kernel faults in, zeroes and
+#                          frees 65536 pages a round, ~0.2 s); build: `cc -O2` compiles
+#                          and links a generated C file over and over, about 0.4 s a
+#                          round (short processes, page faults, temporary files: a
+#                          build's load, repeatable); cargo: a real
 #                          build, cargo build --release --offline -j N of this repository
 #                          into a scratch target directory, from scratch each time it ends
 #                          (one build with N jobs, not N loops; ~80 s on two cores)
@@ -110,7 +113,7 @@ for v in BW DT WWS RATE DISKK MEM TIMEOUT LEAD TAIL SETTLE PROBE_S HOST_LOAD; do
     case ${!v} in ''|*[!0-9]*) die "--$(echo $v | tr 'A-Z_' 'a-z-') must be a non-negative integer" ;; esac
 done
 [ "$PROBE_S" -ge 1 ] || die "--probe-s must be at least 1 s"
-case $HOST_LOAD_KIND in cpu|memory|build|cargo) ;; *) die "--host-load-kind must be cpu, memory, build or cargo" ;; esac
+case $HOST_LOAD_KIND in cpu|memory|churn|build|cargo) ;; *) die "--host-load-kind must be cpu, memory, churn, build or cargo" ;; esac
 REPO_DIR=$(cd "$LAB_DIR/.." && pwd)
 if [ "$HOST_LOAD" -gt 0 ] && [ "$HOST_LOAD_KIND" = build ]; then
     command -v cc >/dev/null || die "--host-load-kind build needs a C compiler (cc)"
@@ -185,6 +188,7 @@ start_host_load() {
         case $HOST_LOAD_KIND in
         cpu) timeout $((TIMEOUT + 300)) sh -c 'while :; do :; done' & ;;
         memory) timeout $((TIMEOUT + 300)) dd if=/dev/zero of=/dev/null bs=64M 2>/dev/null & ;;
+        churn) timeout $((TIMEOUT + 300)) sh -c 'while :; do dd if=/dev/zero of=/dev/null bs=256M count=1 2>/dev/null; done' & ;;
         build) setsid timeout $((TIMEOUT + 300)) sh -c 'cd "$1" && while :; do cc -O2 gen.c -o "prog$2"; done' \
                    sh "$HOG_DIR" "$i" & ;;
         cargo) setsid timeout $((TIMEOUT + 300)) sh -c 'while :; do rm -rf "$1/target"
@@ -455,7 +459,8 @@ write_manifest() {
         desc="$desc $DIRECTION, $ACCEL, link $LINK"
         if [ -n "$STP_FD" ]; then desc="$desc, STP on the destination bridge (forward delay $STP_FD s)"; fi
         if [ "$STORAGE" = nfs ]; then desc="$desc, NFS disk (added RTT $NFS_ADDED ms, disk writes $DISKK KiB/s)"; fi
-        if [ "$HOST_LOAD" -gt 0 ]; then desc="$desc, $HOST_LOAD $HOST_LOAD_KIND busy loops on the host"; fi
+        if [ "$HOST_LOAD_KIND" = cargo ] && [ "$HOST_LOAD" -gt 0 ]; then desc="$desc, a cargo build of $HOST_LOAD jobs on the host"
+        elif [ "$HOST_LOAD" -gt 0 ]; then desc="$desc, $HOST_LOAD $HOST_LOAD_KIND busy loops on the host"; fi
     fi
     {
         echo "[bundle]"
