@@ -555,17 +555,23 @@ fn a_state_directory_on_tmpfs_shortens_the_switchover() {
 }
 
 /// The busy-host study (`traces/studies/host-load-2026-12-07`, its README): the 13
-/// configurations with two busy loops on the host (`-z11` CPU loops, `-z12` memory
-/// loops), on the boot of the quiet `-w8` and `-y10` sets. Either load takes a third
-/// off the link probe's figure and none off the guest's speed, lengthens the pause,
-/// and the committed model (not fitted on these runs) predicts the rise from the
-/// probe: these runs' pauses, given their own final pass, are missed by what that
-/// day's quiet runs are.
+/// configurations under a load on the host (`-z11` CPU loops, `-z12` memory loops,
+/// `-z13` compile loops, `-z16` page churn, `-z15` a real build), on the boot of the
+/// quiet `-w8` and `-y10` sets, and a quiet set of the same hour (`-z14`). Each kind of
+/// loop takes a third off the link probe's figure and none off the guest's speed, and
+/// lengthens the pause; the committed model (not fitted on these runs) predicts the
+/// rise from the probe, against the quiet sets and against the quiet set of the same
+/// hour: these runs' pauses, given their own final pass, are missed by what that
+/// boot's quiet runs are, and that miss holds over the 15 hours between the quiet
+/// sets. A real build costs more than the probe says, and the model misses its pauses
+/// short.
 #[test]
 fn a_busy_host_lengthens_the_pause_by_what_the_probe_says() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let quiet = tagged_bundles(&root.join("traces"), &["-w8", "-y10"]);
-    assert_eq!(quiet.len(), 26);
+    let study = root.join("traces/studies/host-load-2026-12-07");
+    let early = tagged_bundles(&root.join("traces"), &["-w8", "-y10"]);
+    let same_hour = tagged_bundles(&study, &["-z14"]);
+    assert_eq!((early.len(), same_hour.len()), (26, 13));
     // Per configuration: (probe Mbit/s, guest writes/s, observed pause, predicted
     // pause given the final pass), from the manifests and `validate --json`.
     type Row = (Option<f64>, Option<f64>, Option<f64>, Option<f64>);
@@ -595,11 +601,14 @@ fn a_busy_host_lengthens_the_pause_by_what_the_probe_says() {
         }
         (v, by, boots, manifests)
     };
+    let quiet: Vec<PathBuf> = early.iter().chain(&same_hour).cloned().collect();
     let (_, on_quiet, quiet_boots, quiet_manifests) = read(&quiet);
     assert_eq!(quiet_boots.len(), 1, "one boot");
     for (name, m) in &quiet_manifests {
         assert_eq!(m.lab_number("host_busy_loops"), None, "{name}");
     }
+    let (_, on_early, _, _) = read(&early);
+    let (_, on_same_hour, _, _) = read(&same_hour);
     let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
     let all = |by: &ByConfig, f: fn(&Row) -> Option<f64>| {
         by.values().flatten().filter_map(f).collect::<Vec<f64>>()
@@ -614,8 +623,40 @@ fn a_busy_host_lengthens_the_pause_by_what_the_probe_says() {
             .collect();
         mean(&d)
     };
-    let study = root.join("traces/studies/host-load-2026-12-07");
-    for (tag, kind) in [("-z11", None), ("-z12", Some("memory"))] {
+    // The boot's level holds: the quiet set 15 hours on is missed as the early ones
+    // (-17.7 against -13.3 ms given the final pass).
+    let (early_miss, late_miss) = (miss(&on_early), miss(&on_same_hour));
+    assert!(
+        (late_miss - early_miss).abs() < 8.0,
+        "-z14 {late_miss:.1} ms, -w8 and -y10 {early_miss:.1} ms"
+    );
+    // Per configuration, the busy pause less the mean of the quiet ones, observed and
+    // predicted given each run's final pass; 12 configurations complete.
+    let rise_against = |on_busy: &ByConfig, on_quiet: &ByConfig, quiet_runs: usize| {
+        let (mut observed, mut predicted) = (Vec::new(), Vec::new());
+        for (config, b) in on_busy {
+            let q = &on_quiet[config];
+            let (Some(o), Some(g)) = (b[0].2, b[0].3) else {
+                continue;
+            };
+            let qo: Vec<f64> = q.iter().filter_map(|r| r.2).collect();
+            let qg: Vec<f64> = q.iter().filter_map(|r| r.3).collect();
+            assert_eq!((qo.len(), qg.len()), (quiet_runs, quiet_runs), "{config}");
+            observed.push(o - mean(&qo));
+            predicted.push(g - mean(&qg));
+        }
+        assert_eq!(observed.len(), 12);
+        (mean(&observed), mean(&predicted))
+    };
+    // (tag, kind, bound on total time MAPE %): time holds within 6 % (4.98, 5.11 and
+    // 5.50 %), but under page churn it is 8.44 %: the probe reads the churn as a host
+    // slower than the idle guests' migrations found it (one run 35 % long).
+    for (tag, kind, time_mape) in [
+        ("-z11", None, 6.0),
+        ("-z12", Some("memory"), 6.0),
+        ("-z13", Some("build"), 6.0),
+        ("-z16", Some("churn"), 10.0),
+    ] {
         let busy = tagged_bundles(&study, &[tag]);
         assert_eq!(busy.len(), 13, "{tag}");
         let (v, on_busy, busy_boots, busy_manifests) = read(&busy);
@@ -631,41 +672,70 @@ fn a_busy_host_lengthens_the_pause_by_what_the_probe_says() {
         // Runs to come for the committed model: time, bytes and verdicts hold.
         let s = &v["summary"];
         assert_eq!(s["verdict_accuracy"].as_f64(), Some(1.0), "{s}");
-        assert!(s["total_time_mape"].as_f64().unwrap() < 6.0, "{s}");
+        assert!(s["total_time_mape"].as_f64().unwrap() < time_mape, "{s}");
         assert!(s["bytes_mape"].as_f64().unwrap() < 5.0, "{s}");
-        // The busy loops show in the probe (a third off: 100 and 98 against 155 Mbit/s),
-        // not in the guest's speed (9.15 M and 8.91 M against 8.85 M writes/s).
-        assert!(probe(&on_busy) < 0.8 * probe(&on_quiet));
-        assert!(guest(&on_busy) > 0.95 * guest(&on_quiet));
-        // Per configuration, the busy pause less the mean of the quiet ones: observed
-        // +19.1 and +19.5 ms, predicted given each run's final pass +23.0 and +20.5 ms.
-        let (mut observed, mut predicted) = (Vec::new(), Vec::new());
-        for (config, b) in &on_busy {
-            let q = &on_quiet[config];
-            let (Some(o), Some(g)) = (b[0].2, b[0].3) else {
-                continue;
-            };
-            let qo: Vec<f64> = q.iter().filter_map(|r| r.2).collect();
-            let qg: Vec<f64> = q.iter().filter_map(|r| r.3).collect();
-            assert_eq!((qo.len(), qg.len()), (2, 2), "{config}");
-            observed.push(o - mean(&qo));
-            predicted.push(g - mean(&qg));
+        // The busy loops show in the probe (a third off: 100, 98, 95 and 101 against
+        // 159 Mbit/s), not in the guest's speed (9.15, 8.91, 8.60 and 8.64 M against
+        // 8.94 M writes/s).
+        assert!(probe(&on_busy) < 0.8 * probe(&on_quiet), "{tag}");
+        assert!(guest(&on_busy) > 0.95 * guest(&on_quiet), "{tag}");
+        // Observed +23.0, +23.4, +20.6 and +16.3 ms against the three quiet sets,
+        // predicted +25.5, +22.9, +28.1 and +18.3; against the quiet set of the same
+        // hour alone +30.8, +31.2, +28.4 and +24.1 ms, predicted +30.4, +27.9, +33.0
+        // and +23.2.
+        for (against, on_q, n) in [("all quiet", &on_quiet, 3), ("-z14", &on_same_hour, 1)] {
+            let (rise, predicted_rise) = rise_against(&on_busy, on_q, n);
+            assert!(
+                rise > 10.0,
+                "{tag} against {against}: observed rise {rise:.1} ms"
+            );
+            assert!(
+                (predicted_rise - rise).abs() < 10.0,
+                "{tag} against {against}: predicted {predicted_rise:.1} ms, observed {rise:.1} ms"
+            );
         }
-        assert_eq!(observed.len(), 12);
-        let (rise, predicted_rise) = (mean(&observed), mean(&predicted));
-        assert!(rise > 5.0, "observed rise {rise:.1} ms ({observed:?})");
-        assert!(
-            (predicted_rise - rise).abs() < 10.0,
-            "predicted {predicted_rise:.1} ms, observed {rise:.1} ms"
-        );
-        // So what the model misses on the busy runs is that day's miss on the quiet ones
-        // (-17.2 and -14.4 against -13.4 ms), not the load.
+        // So what the model misses on the busy runs is the boot's miss on the quiet
+        // ones (-17.2, -14.4, -22.3 and -16.8 against -14.8 ms), not the load.
         let (busy_miss, quiet_miss) = (miss(&on_busy), miss(&on_quiet));
         assert!(
             (busy_miss - quiet_miss).abs() < 8.0,
-            "busy {busy_miss:.1} ms, quiet {quiet_miss:.1} ms"
+            "{tag}: busy {busy_miss:.1} ms, quiet {quiet_miss:.1} ms"
         );
     }
+    // A real build (`-z15`, cargo build -j 2 of this repository) is another load: it
+    // takes less off the probe (113 Mbit/s) and a fifth off the guest's speed (6.97 M
+    // writes/s), and lengthens the pause by more than the probe says: observed +31.2
+    // and +39.0 ms, predicted +15.8 and +20.8 ms given the final pass, so the model
+    // misses these pauses by +0.6 ms where it misses the quiet ones by -14.8.
+    let built = tagged_bundles(&study, &["-z15"]);
+    assert_eq!(built.len(), 13);
+    let (v, on_built, built_boots, built_manifests) = read(&built);
+    assert_eq!(built_boots, quiet_boots, "-z15: the quiet sets' boot");
+    for (name, m) in &built_manifests {
+        assert_eq!(m.lab_number("host_busy_loops"), Some(2.0), "{name}");
+        let k = m
+            .lab
+            .as_ref()
+            .and_then(|l| l.get("host_busy_loop_kind")?.as_str());
+        assert_eq!(k, Some("cargo"), "{name}");
+    }
+    let s = &v["summary"];
+    assert_eq!(s["verdict_accuracy"].as_f64(), Some(1.0), "{s}");
+    assert!(s["bytes_mape"].as_f64().unwrap() < 5.0, "{s}");
+    assert!(probe(&on_built) < 0.8 * probe(&on_quiet));
+    assert!(guest(&on_built) < 0.85 * guest(&on_quiet));
+    for (against, on_q, n) in [("all quiet", &on_quiet, 3), ("-z14", &on_same_hour, 1)] {
+        let (rise, predicted_rise) = rise_against(&on_built, on_q, n);
+        assert!(
+            rise > predicted_rise + 10.0,
+            "-z15 against {against}: predicted {predicted_rise:.1} ms, observed {rise:.1} ms"
+        );
+    }
+    let (built_miss, quiet_miss) = (miss(&on_built), miss(&on_quiet));
+    assert!(
+        built_miss > quiet_miss + 10.0,
+        "-z15: {built_miss:.1} ms, quiet {quiet_miss:.1} ms"
+    );
 }
 
 /// The sampling study (`traces/studies/job-sampling-2026-11-27`, its README): one guest
