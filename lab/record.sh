@@ -43,10 +43,10 @@
 #                          frees 65536 pages a round, ~0.2 s); build: `cc -O2` compiles
 #                          and links a generated C file over and over, about 0.4 s a
 #                          round (short processes, page faults, temporary files: a
-#                          build's load, repeatable); cargo: a real
-#                          build, cargo build --release --offline -j N of this repository
-#                          into a scratch target directory, from scratch each time it ends
-#                          (one build with N jobs, not N loops; ~80 s on two cores)
+#                          build's load, repeatable); cargo: a real build, cargo build
+#                          --release --offline -j N of this repository into a scratch
+#                          target directory in /tmp, from scratch each time it ends (one
+#                          build with N jobs, not N loops; ~80 s on two cores)
 #   --job-poll S           sample the job statistics every S s (default 0.1; 0 = do not
 #                          sample during the job, keep only the finished job's statistics:
 #                          to measure what the sampling itself costs the migration)
@@ -198,7 +198,8 @@ start_host_load() {
         HOG_PIDS+=($!)
         [ "$HOST_LOAD_KIND" != cargo ] || break   # one build, N jobs
     done
-    [ "$HOST_LOAD" = 0 ] || rlog "host load: $HOST_LOAD $HOST_LOAD_KIND busy loops (pids ${HOG_PIDS[*]})"
+    if [ "$HOST_LOAD_KIND" = cargo ] && [ "$HOST_LOAD" -gt 0 ]; then rlog "host load: a cargo build of $HOST_LOAD jobs (pid ${HOG_PIDS[*]})"
+    elif [ "$HOST_LOAD" -gt 0 ]; then rlog "host load: $HOST_LOAD $HOST_LOAD_KIND busy loops (pids ${HOG_PIDS[*]})"; fi
 }
 stop_host_load() {
     local p
