@@ -602,14 +602,25 @@ fn a_busy_host_lengthens_the_pause_by_what_the_probe_says() {
         }
         (v, by, boots, manifests)
     };
-    let quiet: Vec<PathBuf> = early.iter().chain(&same_hour).cloned().collect();
-    let (_, on_quiet, quiet_boots, quiet_manifests) = read(&quiet);
-    assert_eq!(quiet_boots.len(), 1, "one boot");
-    for (name, m) in &quiet_manifests {
-        assert_eq!(m.lab_number("host_busy_loops"), None, "{name}");
+    // A quiet set: its runs by configuration and its boots, every manifest without a
+    // load.
+    let quiet_set = |paths: &[PathBuf]| {
+        let (_, by, boots, manifests) = read(paths);
+        for (name, m) in &manifests {
+            assert_eq!(m.lab_number("host_busy_loops"), None, "{name}");
+        }
+        (by, boots)
+    };
+    let (on_early, early_boots) = quiet_set(&early);
+    let (on_same_hour, same_hour_boots) = quiet_set(&same_hour);
+    // The three quiet sets together, on one boot.
+    let mut on_quiet = on_early.clone();
+    for (config, rows) in &on_same_hour {
+        on_quiet.entry(config.clone()).or_default().extend(rows);
     }
-    let (_, on_early, _, _) = read(&early);
-    let (_, on_same_hour, _, _) = read(&same_hour);
+    assert_eq!(early_boots, same_hour_boots, "one boot");
+    let quiet_boots = early_boots;
+    assert_eq!(quiet_boots.len(), 1, "one boot");
     let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
     let all = |by: &ByConfig, f: fn(&Row) -> Option<f64>| {
         by.values().flatten().filter_map(f).collect::<Vec<f64>>()
@@ -649,16 +660,20 @@ fn a_busy_host_lengthens_the_pause_by_what_the_probe_says() {
         assert_eq!(observed.len(), 12);
         (mean(&observed), mean(&predicted))
     };
-    // A loaded set: its 13 runs on the quiet sets' boot, the load its manifests name,
-    // and, as runs to come for the committed model, every verdict right, bytes within
-    // 5 % and total time within `time_mape` %. Its runs by configuration.
-    let loaded = |tag: &str, kind: Option<&str>, time_mape: f64| {
+    // A loaded set: its 13 runs on `boots`, the load its manifests name (`loops` of
+    // `kind`), and, as runs to come for the committed model, every verdict right, bytes
+    // within 5 % and total time within `time_mape` %. Its runs by configuration.
+    let loaded = |tag: &str,
+                  loops: f64,
+                  kind: Option<&str>,
+                  time_mape: f64,
+                  boots_of_quiet: &std::collections::BTreeSet<String>| {
         let paths = tagged_bundles(&study, &[tag]);
         assert_eq!(paths.len(), 13, "{tag}");
         let (v, by, boots, manifests) = read(&paths);
-        assert_eq!(boots, quiet_boots, "{tag}: the quiet sets' boot");
+        assert_eq!(&boots, boots_of_quiet, "{tag}: its quiet set's boot");
         for (name, m) in &manifests {
-            assert_eq!(m.lab_number("host_busy_loops"), Some(2.0), "{name}");
+            assert_eq!(m.lab_number("host_busy_loops"), Some(loops), "{name}");
             let k = m
                 .lab
                 .as_ref()
@@ -683,7 +698,7 @@ fn a_busy_host_lengthens_the_pause_by_what_the_probe_says() {
         ("-z13", Some("build"), 6.0),
         ("-z16", Some("churn"), 10.0),
     ] {
-        let on_busy = loaded(tag, kind, time_mape);
+        let on_busy = loaded(tag, 2.0, kind, time_mape, &quiet_boots);
         // The busy loops show in the probe (a third off: 100, 98, 95 and 101 against
         // 159 Mbit/s), not in the guest's speed (9.15, 8.91, 8.60 and 8.64 M against
         // 8.94 M writes/s).
@@ -718,7 +733,7 @@ fn a_busy_host_lengthens_the_pause_by_what_the_probe_says() {
     // and +39.0 ms, predicted +15.8 and +20.8 ms given the final pass, so the model
     // misses these pauses by +0.6 ms where it misses the quiet ones by -14.8.
     // Its total time is 5.03 % off.
-    let on_built = loaded("-z15", Some("cargo"), 6.0);
+    let on_built = loaded("-z15", 2.0, Some("cargo"), 6.0, &quiet_boots);
     assert!(probe(&on_built) < 0.8 * probe(&on_quiet));
     assert!(guest(&on_built) < 0.85 * guest(&on_quiet));
     for (against, on_q, n) in [("all quiet", &on_quiet, 3), ("-z14", &on_same_hour, 1)] {
@@ -738,26 +753,14 @@ fn a_busy_host_lengthens_the_pause_by_what_the_probe_says() {
     // (`-z18`), whose level is the first boot's (miss -16.4 against -14.8 ms): they
     // halve the probe (80 against 167 Mbit/s) and lengthen the pause by +15.4 ms
     // (standard error 2.1), less than two loops did, where the probe's term predicts
-    // +41.9 ms. Under them the probe reads the host slower than the switchover finds it.
-    let (four, after) = (
-        tagged_bundles(&study, &["-z17"]),
-        tagged_bundles(&study, &["-z18"]),
-    );
-    assert_eq!((four.len(), after.len()), (13, 13));
-    let (v_four, on_four, four_boots, four_manifests) = read(&four);
-    let (_, on_after, after_boots, after_manifests) = read(&after);
-    assert_eq!(four_boots.len(), 1, "-z17: one boot");
-    assert_eq!(four_boots, after_boots, "-z17 and -z18: the same boot");
-    assert!(four_boots.is_disjoint(&quiet_boots), "-z17: a new boot");
-    for (name, m) in &four_manifests {
-        assert_eq!(m.lab_number("host_busy_loops"), Some(4.0), "{name}");
-    }
-    for (name, m) in &after_manifests {
-        assert_eq!(m.lab_number("host_busy_loops"), None, "{name}");
-    }
-    let s = &v_four["summary"];
-    assert_eq!(s["verdict_accuracy"].as_f64(), Some(1.0), "-z17: {s}");
-    assert!(s["bytes_mape"].as_f64().unwrap() < 5.0, "-z17: {s}");
+    // +41.9 ms. Under them the probe reads the host slower than the switchover finds it,
+    // and total time is 7.87 % off.
+    let after = tagged_bundles(&study, &["-z18"]);
+    assert_eq!(after.len(), 13);
+    let (on_after, after_boots) = quiet_set(&after);
+    assert_eq!(after_boots.len(), 1, "-z18: one boot");
+    assert!(after_boots.is_disjoint(&quiet_boots), "-z18: a new boot");
+    let on_four = loaded("-z17", 4.0, Some("cpu"), 10.0, &after_boots);
     let after_miss = miss(&on_after);
     assert!(
         (after_miss - quiet_miss).abs() < 8.0,
