@@ -167,6 +167,11 @@ cleanup_bg() {
     rm -f "$STOP"
 }
 HOG_PIDS=() HOG_DIR=
+# What --host-load runs, in words, for the log and the manifest's description.
+host_load_words() {
+    if [ "$HOST_LOAD_KIND" = cargo ]; then echo "a cargo build of $HOST_LOAD jobs"
+    else echo "$HOST_LOAD $HOST_LOAD_KIND busy loops"; fi
+}
 start_host_load() {
     local i
     if [ "$HOST_LOAD" -gt 0 ] && [ "$HOST_LOAD_KIND" = cargo ]; then
@@ -198,8 +203,7 @@ start_host_load() {
         HOG_PIDS+=($!)
         [ "$HOST_LOAD_KIND" != cargo ] || break   # one build, N jobs
     done
-    if [ "$HOST_LOAD_KIND" = cargo ] && [ "$HOST_LOAD" -gt 0 ]; then rlog "host load: a cargo build of $HOST_LOAD jobs (pid ${HOG_PIDS[*]})"
-    elif [ "$HOST_LOAD" -gt 0 ]; then rlog "host load: $HOST_LOAD $HOST_LOAD_KIND busy loops (pids ${HOG_PIDS[*]})"; fi
+    [ "$HOST_LOAD" = 0 ] || rlog "host load: $(host_load_words) (pids ${HOG_PIDS[*]})"
 }
 stop_host_load() {
     local p
@@ -460,8 +464,7 @@ write_manifest() {
         desc="$desc $DIRECTION, $ACCEL, link $LINK"
         if [ -n "$STP_FD" ]; then desc="$desc, STP on the destination bridge (forward delay $STP_FD s)"; fi
         if [ "$STORAGE" = nfs ]; then desc="$desc, NFS disk (added RTT $NFS_ADDED ms, disk writes $DISKK KiB/s)"; fi
-        if [ "$HOST_LOAD_KIND" = cargo ] && [ "$HOST_LOAD" -gt 0 ]; then desc="$desc, a cargo build of $HOST_LOAD jobs on the host"
-        elif [ "$HOST_LOAD" -gt 0 ]; then desc="$desc, $HOST_LOAD $HOST_LOAD_KIND busy loops on the host"; fi
+        if [ "$HOST_LOAD" -gt 0 ]; then desc="$desc, $(host_load_words) on the host"; fi
     fi
     {
         echo "[bundle]"
