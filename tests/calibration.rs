@@ -646,7 +646,7 @@ fn a_busy_host_lengthens_the_pause_by_what_the_probe_says() {
         "-z14 {late_miss:.1} ms, -w8 and -y10 {early_miss:.1} ms"
     );
     // Per configuration, the busy pause less the mean of the quiet ones, observed and
-    // predicted given each run's final pass; 12 configurations complete.
+    // predicted given each run's final pass.
     // `pairs` configurations have a completed busy run and `quiet_runs` completed
     // quiet ones with their final pass; a quiet set whose samplers missed a final pass
     // leaves that configuration out (`-z20`, one).
@@ -824,7 +824,7 @@ fn a_busy_host_lengthens_the_pause_by_what_the_probe_says() {
     // against 147 Mbit/s), the guest's speed does (7.36 against 8.67 M writes/s), and
     // the pause rises +26.9 ms over the same hour's quiet set, predicted +7.1; the model
     // misses these pauses by +1.9 ms where it misses the quiet ones by -20.7. Total time
-    // is 7.62 % off (two idle runs predicted 24 and 32 % long).
+    // is 7.62 % off (two runs predicted 24 and 32 % long).
     let on_built_again = loaded("-z21", 2.0, Some("cargo"), 10.0, &after_boots);
     assert!(guest(&on_built_again) < 0.9 * guest(&on_later));
     let (rise, predicted_rise) = rise_against(&on_built_again, &on_later, 1, 11);
